@@ -1,0 +1,211 @@
+#include "api/outcome_encoder.hpp"
+
+#include "api/json_writer.hpp"
+
+namespace ballast::api {
+
+namespace {
+
+using namespace ballast::core;
+
+class OutcomeWriter {
+public:
+    OutcomeWriter(const Engine& engine, std::string& out) : engine_(engine), w_(out) {}
+
+    void reply(const Reply& reply) { std::visit([this](const auto& r) { fields(r); }, reply); }
+
+    void event(const Event& e) {
+        w_.begin_object();
+        std::visit([this](const auto& x) { event_fields(x); }, e);
+        w_.end_object();
+    }
+
+    JsonWriter& writer() { return w_; }
+
+private:
+    void user(UserId id) { w_.key("user").string(engine_.user_name(id)); }
+    void pair(PairId id) { w_.key("pair").string(engine_.pair_name(id)); }
+    void order_id(OrderId id) { w_.key("order_id").string(std::to_string(id)); }
+    void type(std::string_view name) { w_.key("type").string(name); }
+
+    void fields(const std::monostate&) {}
+    void fields(const SubmitOrderReply& r) {
+        order_id(r.order_id);
+        w_.key("filled").decimal(r.filled);
+        if (r.exec_price) w_.key("exec_price").decimal(*r.exec_price);
+        w_.key("rested").decimal(r.rested);
+    }
+    void fields(const DepositLiquidityReply& r) { w_.key("shares_minted").amount(r.shares_minted); }
+    void fields(const UnlockLiquidityReply& r) {
+        w_.key("amount_to_release").amount(r.amount_to_release);
+        w_.key("end_time").integer(r.end_time);
+    }
+    void fields(const UserView& v) {
+        w_.key("margin").amount(v.margin);
+        w_.key("reserved_margin").amount(v.reserved_margin);
+        w_.key("used_margin").amount(v.used_margin);
+        w_.key("available_margin").amount(v.available_margin);
+        w_.key("vault_shares").amount(v.vault_shares);
+        w_.key("unlocks").begin_array();
+        for (const Unlock& u : v.unlocks) {
+            w_.begin_object();
+            w_.key("amount").amount(u.amount);
+            w_.key("end_time").integer(u.end_time);
+            w_.end_object();
+        }
+        w_.end_array();
+        w_.key("positions").begin_object();
+        for (const PositionView& p : v.positions) {
+            w_.key(engine_.pair_name(p.pair)).begin_object();
+            w_.key("size").decimal(p.position.size);
+            w_.key("cost_basis").amount(p.position.cost_basis);
+            w_.end_object();
+        }
+        w_.end_object();
+        w_.key("open_orders").begin_array();
+        for (const OrderView& o : v.open_orders) order(o, /*with_user=*/false);
+        w_.end_array();
+    }
+    void fields(const PairView& v) {
+        if (v.oracle_price) w_.key("oracle_price").decimal(*v.oracle_price);
+        else w_.key("oracle_price").null();
+        w_.key("long_oi").decimal(v.long_oi);
+        w_.key("short_oi").decimal(v.short_oi);
+        w_.key("skew").decimal(v.skew);
+        if (v.marginal_price) w_.key("marginal_price").decimal(*v.marginal_price);
+        else w_.key("marginal_price").null();
+        w_.key("oi_weighted_entry_price").wide_integer(v.oi_weighted_entry_price);
+        w_.key("skew_scale").decimal(v.params.skew_scale);
+        w_.key("max_abs_premium").decimal(v.params.max_abs_premium);
+        w_.key("max_abs_oi").decimal(v.params.max_abs_oi);
+        w_.key("initial_margin_ratio").decimal(v.params.initial_margin_ratio);
+        w_.key("bids").begin_array();
+        for (const OrderView& o : v.bids) order(o, /*with_user=*/true);
+        w_.end_array();
+        w_.key("asks").begin_array();
+        for (const OrderView& o : v.asks) order(o, /*with_user=*/true);
+        w_.end_array();
+    }
+    void fields(const VaultView& v) {
+        w_.key("balance").amount(v.balance);
+        w_.key("share_supply").amount(v.share_supply);
+        w_.key("unrealized_pnl").decimal(v.unrealized_pnl);
+        w_.key("equity").decimal(v.equity);
+    }
+
+    void order(const OrderView& o, bool with_user) {
+        w_.begin_object();
+        order_id(o.order_id);
+        if (with_user) user(o.user);
+        pair(o.pair);
+        w_.key("size").decimal(o.size);
+        w_.key("limit_price").decimal(o.limit_price);
+        w_.key("reduce_only").boolean(o.reduce_only);
+        w_.key("reserved_margin").amount(o.reserved_margin);
+        w_.key("created_at").integer(o.created_at);
+        w_.end_object();
+    }
+
+    void event_fields(const FillEvent& e) {
+        type("fill");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("size").decimal(e.size);
+        w_.key("price").decimal(e.price);
+        w_.key("realized_pnl").wide_integer(e.realized_pnl);
+    }
+    void event_fields(const OrderRestedEvent& e) {
+        type("order_rested");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("size").decimal(e.size);
+        w_.key("limit_price").decimal(e.limit_price);
+        w_.key("reduce_only").boolean(e.reduce_only);
+        w_.key("reserved_margin").amount(e.reserved_margin);
+        w_.key("created_at").integer(e.created_at);
+    }
+    void event_fields(const OrderUpdatedEvent& e) {
+        type("order_updated");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("size").decimal(e.size);
+        w_.key("reserved_margin").amount(e.reserved_margin);
+    }
+    void event_fields(const OrderCanceledEvent& e) {
+        type("order_canceled");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("size").decimal(e.size);
+        w_.key("released_margin").amount(e.released_margin);
+    }
+    void event_fields(const UnfilledEvent& e) {
+        type("unfilled");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("size").decimal(e.size);
+        w_.key("reason").string(unfilled_reason_name(e.reason));
+    }
+    void event_fields(const LiquidityReleasedEvent& e) {
+        type("liquidity_released");
+        user(e.user);
+        w_.key("amount").amount(e.amount);
+        w_.key("end_time").integer(e.end_time);
+    }
+    void event_fields(const VaultShortfallEvent& e) {
+        type("vault_shortfall");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("amount").amount(e.amount);
+    }
+    void event_fields(const BadDebtEvent& e) {
+        type("bad_debt");
+        user(e.user);
+        pair(e.pair);
+        order_id(e.order_id);
+        w_.key("amount").amount(e.amount);
+    }
+
+    const Engine& engine_;
+    JsonWriter w_;
+};
+
+void write_error(JsonWriter& w, std::string_view code, std::string_view message) {
+    w.begin_object();
+    w.key("ok").boolean(false);
+    w.key("error").begin_object();
+    w.key("code").string(code);
+    w.key("message").string(message);
+    w.end_object();
+    w.end_object();
+}
+
+}  // namespace
+
+void encode_outcome(const Engine& engine, const Outcome& outcome, std::span<const Event> events, std::string& out) {
+    OutcomeWriter writer(engine, out);
+    JsonWriter& w = writer.writer();
+    if (!outcome.ok()) {
+        write_error(w, error_code_name(outcome.error), outcome.message);
+        return;
+    }
+    w.begin_object();
+    w.key("ok").boolean(true);
+    writer.reply(outcome.reply);
+    w.key("events").begin_array();
+    for (const Event& e : events) writer.event(e);
+    w.end_array();
+    w.end_object();
+}
+
+void encode_invalid_input(std::string_view message, std::string& out) {
+    JsonWriter w(out);
+    write_error(w, error_code_name(ErrorCode::InvalidInput), message);
+}
+
+}  // namespace ballast::api

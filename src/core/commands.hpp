@@ -1,0 +1,94 @@
+// The commands the engine accepts. Each is a small value: the replay file, the
+// journal and the network API all carry exactly these.
+#pragma once
+
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "core/name.hpp"
+#include "core/types.hpp"
+
+namespace ballast::core {
+
+// Only the fields present change.
+struct SetParams {
+    std::optional<TimeMs> vault_cooldown_ms;
+    std::optional<std::uint32_t> max_open_orders;
+    std::optional<Amount> default_shares_per_amount;
+};
+
+// Creates the pair, or replaces the parameters of an existing one.
+struct SetPair {
+    Name pair;
+    PairParams params;
+};
+
+struct PriceUpdate {
+    Name pair;
+    Dec price;
+};
+
+// New oracle prices; resting orders of each pair are then fulfilled.
+struct OracleUpdate {
+    std::vector<PriceUpdate> prices;
+};
+
+struct DepositMargin {
+    Name user;
+    Amount amount;
+};
+
+struct WithdrawMargin {
+    Name user;
+    Amount amount;
+};
+
+struct DepositLiquidity {
+    Name user;
+    Amount amount;
+    std::optional<Amount> min_shares_to_mint;
+};
+
+struct UnlockLiquidity {
+    Name user;
+    Amount shares_to_burn;
+};
+
+enum class OrderKind : std::uint8_t { Market, Limit };
+
+struct SubmitOrder {
+    Name user;
+    Name pair;
+    Dec size;  // positive buys, negative sells
+    OrderKind kind = OrderKind::Market;
+    Dec max_slippage;  // market orders
+    Dec limit_price;   // limit orders
+    bool reduce_only = false;
+};
+
+struct CancelOrder {
+    Name user;
+    Name pair;
+    OrderId order_id = 0;
+};
+
+struct QueryUser {
+    Name user;
+};
+
+struct QueryPair {
+    Name pair;
+};
+
+struct QueryVault {};
+
+using CommandBody = std::variant<SetParams, SetPair, OracleUpdate, DepositMargin, WithdrawMargin, DepositLiquidity,
+                                 UnlockLiquidity, SubmitOrder, CancelOrder, QueryUser, QueryPair, QueryVault>;
+
+struct Command {
+    std::optional<TimeMs> time;  // absent: the engine's clock stays where it is
+    CommandBody body;
+};
+
+}  // namespace ballast::core

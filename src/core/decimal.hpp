@@ -1,0 +1,148 @@
+// The engine's numbers.
+//
+// `Dec` is the spec's Dec/Udec: a signed fixed-point decimal with 18
+// fractional digits in 128 bits. Sizes, prices, ratios and premia are Dec;
+// values the spec calls Udec (prices, ratios) are Dec that the boundary has
+// checked to be non-negative.
+//
+// `Amount` is the spec's Uint: an unsigned integer count of settlement-currency
+// base units, or of vault shares.
+//
+// Arithmetic is checked. A result that does not fit throws ArithmeticOverflow,
+// which the engine turns into an `overflow` rejection before anything has
+// changed. Every product and quotient rounds exactly once, in the direction the
+// caller names.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "core/wide_math.hpp"
+
+namespace ballast::core {
+
+class ArithmeticOverflow final : public std::exception {
+public:
+    const char* what() const noexcept override { return "arithmetic overflow"; }
+};
+
+[[noreturn]] void throw_overflow();
+
+// Rounding of a signed result: Floor goes toward -infinity, Ceil toward
+// +infinity. Callers pick the one that favours the protocol.
+enum class Rounding : std::uint8_t { Floor, Ceil };
+
+class Amount;
+
+class Dec {
+public:
+    static constexpr int kFractionDigits = 18;
+    static constexpr i128 kScale = 1'000'000'000'000'000'000;
+
+    constexpr Dec() = default;
+    static constexpr Dec from_raw(i128 raw) {
+        Dec d;
+        d.raw_ = raw;
+        return d;
+    }
+    static Dec from_int(i128 whole);
+    static Dec from_amount(Amount amount);
+    static constexpr Dec zero() { return {}; }
+    static constexpr Dec one() { return from_raw(kScale); }
+
+    constexpr i128 raw() const { return raw_; }
+    constexpr bool is_zero() const { return raw_ == 0; }
+    constexpr bool is_positive() const { return raw_ > 0; }
+    constexpr bool is_negative() const { return raw_ < 0; }
+    constexpr int sign() const { return raw_ > 0 ? 1 : (raw_ < 0 ? -1 : 0); }
+
+    constexpr auto operator<=>(const Dec&) const = default;
+
+    Dec operator-() const;
+    Dec abs() const;
+    Dec& operator+=(Dec other);
+    Dec& operator-=(Dec other);
+    friend Dec operator+(Dec a, Dec b) { return a += b; }
+    friend Dec operator-(Dec a, Dec b) { return a -= b; }
+
+private:
+    i128 raw_ = 0;
+};
+
+class Amount {
+public:
+    constexpr Amount() = default;
+    constexpr explicit Amount(u128 units) : units_(units) {}
+    static constexpr Amount zero() { return {}; }
+
+    constexpr u128 units() const { return units_; }
+    constexpr bool is_zero() const { return units_ == 0; }
+    constexpr auto operator<=>(const Amount&) const = default;
+
+    Amount& operator+=(Amount other);
+    Amount& operator-=(Amount other);  // throws when the result would be negative
+    friend Amount operator+(Amount a, Amount b) { return a += b; }
+    friend Amount operator-(Amount a, Amount b) { return a -= b; }
+    constexpr Amount saturating_sub(Amount other) const {
+        return Amount(units_ > other.units_ ? units_ - other.units_ : 0);
+    }
+
+private:
+    u128 units_ = 0;
+};
+
+constexpr Dec min(Dec a, Dec b) { return a < b ? a : b; }
+constexpr Dec max(Dec a, Dec b) { return a < b ? b : a; }
+constexpr Amount min(Amount a, Amount b) { return a < b ? a : b; }
+constexpr Dec clamp(Dec x, Dec lo, Dec hi) { return min(max(x, lo), hi); }
+
+// a * b, rounded once.
+Dec mul(Dec a, Dec b, Rounding rounding);
+// a / b, rounded once. Division by zero throws ArithmeticOverflow.
+Dec div(Dec a, Dec b, Rounding rounding);
+// a * b / c with a 256-bit intermediate, rounded once.
+Dec mul_div(Dec a, Dec b, Dec c, Rounding rounding);
+// Exact three-way comparison of a*b with c*d.
+int compare_products(Dec a, Dec b, Dec c, Dec d);
+
+// Rounds to a whole number of base units. Throws when the result is negative.
+Amount to_amount(Dec value, Rounding rounding);
+// Rounds to a signed whole number of base units (used for realized PnL).
+i128 to_whole(Dec value, Rounding rounding);
+// a * b rounded once to whole base units, with no 18-digit intermediate step.
+Amount mul_to_amount(Dec a, Dec b, Rounding rounding);
+// a * b * c rounded once to whole base units (e.g. size * price * ratio).
+Amount mul3_to_amount(Dec a, Dec b, Dec c, Rounding rounding);
+// a * b / divisor in whole base units, one rounding (divisor > 0); mints shares.
+Amount mul_div_by_dec(Amount a, Amount b, Dec divisor, Rounding rounding);
+// value * b / divisor in whole base units, one rounding (value >= 0, divisor > 0).
+Amount mul_div_to_amount(Dec value, Amount b, Amount divisor, Rounding rounding);
+// amount * num / den in one step (num, den > 0), e.g. cost_basis * |closing| / |size|.
+Amount scale_amount(Amount amount, Dec num, Dec den, Rounding rounding);
+
+// Checked signed 128-bit integer arithmetic for base-unit accumulators.
+i128 checked_add(i128 a, i128 b);
+i128 checked_sub(i128 a, i128 b);
+i128 to_signed(Amount a);
+
+// ---------------------------------------------------------------------------
+// Text form. Parsing is strict: an optional '-', digits, and optionally '.'
+// followed by 1..18 digits. No exponent, no '+', no surrounding spaces.
+// Formatting is canonical: no exponent, no trailing fractional zeros, no "-0".
+
+enum class ParseError : std::uint8_t { None, Empty, Syntax, TooManyDigits, OutOfRange, Negative, Fractional };
+const char* describe(ParseError error);
+
+ParseError parse_dec(std::string_view text, Dec& out);
+ParseError parse_amount(std::string_view text, Amount& out);
+
+void append_to(std::string& out, Dec value);
+void append_to(std::string& out, Amount value);
+void append_integer(std::string& out, i128 value);
+std::string to_string(Dec value);
+std::string to_string(Amount value);
+
+}  // namespace ballast::core

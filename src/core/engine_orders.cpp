@@ -1,0 +1,307 @@
+// Orders: submission, cancellation, fills and the fulfilment of resting
+// orders on oracle updates (003, "Submit order", "Cancel order", "Fulfillment
+// of limit orders"; the departures are listed in docs/SPEC-NOTES.md).
+#include <algorithm>
+
+#include "core/engine.hpp"
+#include "core/pricing.hpp"
+
+namespace ballast::core {
+
+namespace {
+
+Dec position_size(const UserState* user, PairId pair) {
+    if (user == nullptr) return Dec::zero();
+    const Position* position = user->position(pair);
+    return position ? position->size : Dec::zero();
+}
+
+i128 signed_cost(Dec size, Amount cost_basis) {
+    const i128 cost = to_signed(cost_basis);
+    return size.is_negative() ? -cost : cost;
+}
+
+}  // namespace
+
+Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
+    const auto pair_id = find_pair(cmd.pair);
+    if (!pair_id) return unknown_pair(cmd.pair);
+    const PairState& pair = pairs_[*pair_id];
+    if (!pair.oracle_price) return Rejection{ErrorCode::NoOraclePrice, "the pair has no oracle price yet"};
+    if (cmd.size.is_zero()) return Rejection{ErrorCode::NothingToDo, "size must not be zero"};
+    const bool is_market = cmd.kind == OrderKind::Market;
+    if (is_market && (cmd.max_slippage.is_negative() || cmd.max_slippage > Dec::one()))
+        return Rejection{ErrorCode::InvalidInput, "max_slippage must be in [0, 1]"};
+    if (!is_market && !cmd.limit_price.is_positive())
+        return Rejection{ErrorCode::InvalidInput, "limit_price must be positive"};
+
+    const Dec oracle = *pair.oracle_price;
+    const PairParams& params = pair.params;
+    const auto user_id = find_user(cmd.user);
+    const UserState* user = user_id ? &users_[*user_id] : nullptr;
+    const Dec position = position_size(user, *pair_id);
+    const bool is_buy = cmd.size.is_positive();
+    const Dec skew = pair.skew();
+
+    // Steps 1-3: split into closing and opening; reduce-only never opens, and
+    // an opening beyond max OI blocks the whole order.
+    const Portions portions = decompose_fill(cmd.size, position);
+    Dec fill_size = cmd.size;
+    std::optional<UnfilledReason> reason;
+    if (cmd.reduce_only) {
+        fill_size = portions.closing;
+        if (!portions.opening.is_zero()) reason = UnfilledReason::ReduceOnly;
+    } else if (opening_exceeds_max_oi(portions.opening, pair.long_oi, pair.short_oi, params.max_abs_oi)) {
+        fill_size = Dec::zero();
+        reason = UnfilledReason::MaxOi;
+    }
+
+    // Steps 4-6: the worst price the order accepts, and the margin to open at it.
+    const Dec target = is_market ? compute_market_target_price(oracle, skew, cmd.max_slippage, is_buy, params)
+                                 : cmd.limit_price;
+    const Amount required = cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params);
+    const Amount available = user ? available_margin(*user) : Amount::zero();
+    if (available < required) {
+        return Rejection{ErrorCode::InsufficientMargin,
+                         "requires margin " + to_string(required) + ", available " + to_string(available)};
+    }
+
+    // Step 7: all-or-nothing price check with the skew-averaged price.
+    const OrderId order_id = next_order_id_;
+    std::optional<FillPlan> fill;
+    if (!fill_size.is_zero()) {
+        const Dec exec_price = compute_exec_price(oracle, skew, fill_size, params);
+        if (is_buy ? exec_price <= target : exec_price >= target) {
+            fill = plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, exec_price);
+        } else {
+            fill_size = Dec::zero();
+            reason = UnfilledReason::Price;
+        }
+    }
+
+    // Step 9: a limit remainder rests (within the open-order cap) with its margin reserved.
+    const Dec remainder = cmd.size - fill_size;
+    bool rests = false;
+    Amount reservation;
+    Amount reserved_after = user ? user->reserved_margin : Amount::zero();
+    if (!is_market && !remainder.is_zero()) {
+        if ((user_id ? book_.count_of_user(*user_id) : 0) < params_.max_open_orders) {
+            rests = true;
+            if (!cmd.reduce_only) {
+                const Dec position_after = fill ? fill->position.size : position;
+                reservation = compute_required_margin(decompose_fill(remainder, position_after).opening,
+                                                      cmd.limit_price, params);
+            }
+            reserved_after += reservation;
+        } else {
+            reason = UnfilledReason::MaxOpenOrders;
+        }
+    }
+
+    accept(c);
+    ++next_order_id_;
+    const UserId uid = user_for_write(cmd.user);
+    if (fill) {
+        fill->user = uid;
+        apply_fill(*fill);
+    }
+    if (rests) {
+        const RestingOrder order{order_id, uid,         *pair_id, remainder, cmd.limit_price,
+                                 reservation, clock_, cmd.reduce_only};
+        book_.insert(order);
+        users_[uid].reserved_margin = reserved_after;
+        events_.push_back(OrderRestedEvent{uid, *pair_id, order_id, remainder, cmd.limit_price, cmd.reduce_only,
+                                           reservation, clock_});
+    } else if (!remainder.is_zero()) {
+        events_.push_back(UnfilledEvent{uid, *pair_id, order_id, remainder, reason.value_or(UnfilledReason::Price)});
+    }
+
+    SubmitOrderReply reply;
+    reply.order_id = order_id;
+    reply.filled = fill_size;
+    if (fill) reply.exec_price = fill->price;
+    reply.rested = rests ? remainder : Dec::zero();
+    return Reply{reply};
+}
+
+Engine::Result Engine::handle(const Command& c, const CancelOrder& cmd) {
+    const auto pair_id = find_pair(cmd.pair);
+    if (!pair_id) return unknown_pair(cmd.pair);
+    const Slot slot = book_.find(cmd.order_id);
+    if (slot == kNoSlot || book_.at(slot).pair != *pair_id)
+        return Rejection{ErrorCode::OrderNotFound, "no resting order " + std::to_string(cmd.order_id) + " on this pair"};
+    const RestingOrder order = book_.at(slot);
+    const auto user_id = find_user(cmd.user);
+    if (!user_id || *user_id != order.user) return Rejection{ErrorCode::NotYourOrder, "the order belongs to another user"};
+
+    accept(c);
+    users_[order.user].reserved_margin -= order.reserved_margin;
+    book_.erase(slot);
+    events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin});
+    return Reply{};
+}
+
+// execute_fill, planned: every number the fill changes, computed (and checked
+// for overflow) before any of it is written.
+Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId pair_id, OrderId order_id, Dec size,
+                                   Dec price) const {
+    const PairState& pair = pairs_[pair_id];
+    const Position* held = user ? user->position(pair_id) : nullptr;
+    const Position current = held ? *held : Position{};
+    const Portions portions = decompose_fill(size, current.size);
+
+    FillPlan plan;
+    plan.user = user_id;
+    plan.pair = pair_id;
+    plan.order_id = order_id;
+    plan.size = size;
+    plan.price = price;
+
+    // Closing: take the closed share of the cost basis off in one rounding,
+    // in the protocol's favour, and realize PnL against it.
+    Amount remaining_cost = current.cost_basis;
+    if (!portions.closing.is_zero()) {
+        const bool closing_long = current.size.is_positive();
+        const Dec closed = portions.closing.abs();
+        const Amount removed_cost =
+            closed == current.size.abs()
+                ? current.cost_basis
+                : scale_amount(current.cost_basis, closed, current.size.abs(), closing_long ? Rounding::Ceil : Rounding::Floor);
+        remaining_cost = current.cost_basis - removed_cost;
+        // A profit is floored and a loss ceiled: floor(exit - entry) for a long,
+        // floor(entry - exit) for a short.
+        plan.realized_pnl = closing_long
+                                ? checked_sub(to_signed(mul_to_amount(closed, price, Rounding::Floor)), to_signed(removed_cost))
+                                : checked_sub(to_signed(removed_cost), to_signed(mul_to_amount(closed, price, Rounding::Ceil)));
+    }
+
+    // Opening: longs record their cost rounded up, shorts their proceeds rounded down.
+    Amount cost_basis = remaining_cost;
+    if (!portions.opening.is_zero()) {
+        cost_basis += mul_to_amount(portions.opening.abs(), price,
+                                    portions.opening.is_positive() ? Rounding::Ceil : Rounding::Floor);
+    }
+    plan.position.size = current.size + size;
+    plan.position.cost_basis = plan.position.size.is_zero() ? Amount::zero() : cost_basis;
+
+    plan.long_oi = pair.long_oi;
+    plan.short_oi = pair.short_oi;
+    if (portions.opening.is_positive()) plan.long_oi += portions.opening;
+    if (portions.opening.is_negative()) plan.short_oi += portions.opening;
+    if (portions.closing.is_positive()) plan.short_oi += portions.closing;
+    if (portions.closing.is_negative()) plan.long_oi += portions.closing;
+
+    plan.oi_weighted_entry_price =
+        checked_add(checked_sub(pair.oi_weighted_entry_price, signed_cost(current.size, current.cost_basis)),
+                    signed_cost(plan.position.size, plan.position.cost_basis));
+
+    // Settle against the vault; neither side pays more than it holds.
+    plan.margin = user ? user->margin : Amount::zero();
+    plan.vault_balance = vault_.balance;
+    if (plan.realized_pnl > 0) {
+        const Amount profit(static_cast<u128>(plan.realized_pnl));
+        const Amount paid = min(profit, plan.vault_balance);
+        plan.shortfall = profit - paid;
+        plan.margin += paid;
+        plan.vault_balance -= paid;
+    } else if (plan.realized_pnl < 0) {
+        const Amount loss(magnitude(plan.realized_pnl));
+        const Amount taken = min(loss, plan.margin);
+        plan.bad_debt = loss - taken;
+        plan.margin -= taken;
+        plan.vault_balance += taken;
+    }
+    return plan;
+}
+
+void Engine::apply_fill(const FillPlan& plan) {
+    UserState& user = users_[plan.user];
+    auto entry = std::lower_bound(user.positions.begin(), user.positions.end(), plan.pair,
+                                  [](const PositionEntry& e, PairId pair) { return e.pair < pair; });
+    const bool held = entry != user.positions.end() && entry->pair == plan.pair;
+    if (plan.position.size.is_zero()) {
+        if (held) user.positions.erase(entry);
+    } else if (held) {
+        entry->position = plan.position;
+    } else {
+        user.positions.insert(entry, PositionEntry{plan.pair, plan.position});
+    }
+    user.margin = plan.margin;
+    vault_.balance = plan.vault_balance;
+
+    PairState& pair = pairs_[plan.pair];
+    pair.long_oi = plan.long_oi;
+    pair.short_oi = plan.short_oi;
+    pair.oi_weighted_entry_price = plan.oi_weighted_entry_price;
+
+    events_.push_back(FillEvent{plan.user, plan.pair, plan.order_id, plan.size, plan.price, plan.realized_pnl});
+    if (!plan.shortfall.is_zero())
+        events_.push_back(VaultShortfallEvent{plan.user, plan.pair, plan.order_id, plan.shortfall});
+    if (!plan.bad_debt.is_zero()) events_.push_back(BadDebtEvent{plan.user, plan.pair, plan.order_id, plan.bad_debt});
+}
+
+// fulfill_limit_orders_for_pair: both sides walked at once in price-time
+// priority, the older head first (a buy wins a tie), each order visited at
+// most once, the skew moving after every fill.
+void Engine::fulfill_limit_orders(PairId pair_id) {
+    const PairState& pair = pairs_[pair_id];
+    const Dec oracle = *pair.oracle_price;
+    Slot buy = book_.best(pair_id, Side::Bid);
+    Slot sell = book_.best(pair_id, Side::Ask);
+    while (buy != kNoSlot || sell != kNoSlot) {
+        const Dec skew = pair.skew();
+        bool buy_fillable = false, sell_fillable = false;
+        try {
+            // Cutoffs round toward the order, so rounding never stops a scan early.
+            if (buy != kNoSlot)
+                buy_fillable = book_.at(buy).limit_price >= compute_marginal_price(oracle, skew, pair.params, Rounding::Floor);
+            if (sell != kNoSlot)
+                sell_fillable = book_.at(sell).limit_price <= compute_marginal_price(oracle, skew, pair.params, Rounding::Ceil);
+        } catch (const ArithmeticOverflow&) {
+            return;  // prices beyond range: nothing on this pair can be priced now
+        }
+        if (!buy_fillable && !sell_fillable) break;
+        const bool take_buy = buy_fillable && (!sell_fillable || book_.at(buy).created_at <= book_.at(sell).created_at);
+        Slot& cursor = take_buy ? buy : sell;
+        const Slot current = cursor;
+        cursor = book_.next_in_priority(current);  // advance before the order may leave the book
+        try_fill_resting(current, skew);
+    }
+}
+
+void Engine::try_fill_resting(Slot slot, Dec skew) {
+    const RestingOrder order = book_.at(slot);
+    const PairState& pair = pairs_[order.pair];
+    const UserState& user = users_[order.user];
+    const Portions portions = decompose_fill(order.size, position_size(&user, order.pair));
+
+    Dec fill_size = order.size;
+    if (order.reduce_only) {
+        fill_size = portions.closing;  // only what closes the position as it is now
+        if (fill_size.is_zero()) return;
+    } else if (opening_exceeds_max_oi(portions.opening, pair.long_oi, pair.short_oi, pair.params.max_abs_oi)) {
+        return;
+    }
+
+    FillPlan plan;
+    try {
+        const Dec exec_price = compute_exec_price(*pair.oracle_price, skew, fill_size, pair.params);
+        const bool price_ok = order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
+        if (!price_ok) return;  // too large at this skew: skip, keep scanning
+        plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price);
+    } catch (const ArithmeticOverflow&) {
+        return;  // cannot be priced or settled in range: it keeps resting
+    }
+    apply_fill(plan);
+
+    if (fill_size == order.size) {
+        users_[order.user].reserved_margin -= order.reserved_margin;
+        book_.erase(slot);
+    } else {
+        RestingOrder& resting = book_.at(slot);
+        resting.size = order.size - fill_size;
+        events_.push_back(OrderUpdatedEvent{order.user, order.pair, order.id, resting.size, resting.reserved_margin});
+    }
+}
+
+}  // namespace ballast::core
