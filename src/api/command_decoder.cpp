@@ -209,7 +209,8 @@ core::CommandBody decode_body(std::string_view cmd, const Fields& f) {
     if (cmd == "set_params") {
         f.allow_only({"vault_cooldown_ms", "max_open_orders", "default_shares_per_amount"});
         core::SetParams p;
-        if (auto v = f.optional_count("vault_cooldown_ms", kMaxTime)) p.vault_cooldown_ms = static_cast<core::TimeMs>(*v);
+        if (auto v = f.optional_count("vault_cooldown_ms", kMaxTime))
+            p.vault_cooldown_ms = static_cast<core::TimeMs>(*v);
         if (auto v = f.optional_count("max_open_orders", std::numeric_limits<std::uint32_t>::max()))
             p.max_open_orders = static_cast<std::uint32_t>(*v);
         p.default_shares_per_amount = f.optional_amount("default_shares_per_amount");

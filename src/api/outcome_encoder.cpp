@@ -12,7 +12,9 @@ class OutcomeWriter {
 public:
     OutcomeWriter(const Engine& engine, std::string& out) : engine_(engine), w_(out) {}
 
-    void reply(const Reply& reply) { std::visit([this](const auto& r) { fields(r); }, reply); }
+    void reply(const Reply& reply) {
+        std::visit([this](const auto& r) { fields(r); }, reply);
+    }
 
     void event(const Event& e) {
         w_.begin_object();
@@ -67,13 +69,17 @@ private:
         w_.end_array();
     }
     void fields(const PairView& v) {
-        if (v.oracle_price) w_.key("oracle_price").decimal(*v.oracle_price);
-        else w_.key("oracle_price").null();
+        if (v.oracle_price)
+            w_.key("oracle_price").decimal(*v.oracle_price);
+        else
+            w_.key("oracle_price").null();
         w_.key("long_oi").decimal(v.long_oi);
         w_.key("short_oi").decimal(v.short_oi);
         w_.key("skew").decimal(v.skew);
-        if (v.marginal_price) w_.key("marginal_price").decimal(*v.marginal_price);
-        else w_.key("marginal_price").null();
+        if (v.marginal_price)
+            w_.key("marginal_price").decimal(*v.marginal_price);
+        else
+            w_.key("marginal_price").null();
         w_.key("oi_weighted_entry_price").wide_integer(v.oi_weighted_entry_price);
         w_.key("skew_scale").decimal(v.params.skew_scale);
         w_.key("max_abs_premium").decimal(v.params.max_abs_premium);

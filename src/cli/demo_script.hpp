@@ -4,7 +4,8 @@
 
 namespace ballast::cli {
 
-inline constexpr const char* kDemoScript = R"(# Ballast demo: a peer-to-pool perpetuals session, replayed through the engine.
+inline constexpr const char* kDemoScript =
+    R"(# Ballast demo: a peer-to-pool perpetuals session, replayed through the engine.
 # Every '>' line is a replay command, every '<' line the engine's exact answer.
 
 # A BTC market: skew scale 1000, premium capped at 5%, OI capped at 500 a side, 20x leverage.

@@ -94,7 +94,8 @@ int compare_products(Dec a, Dec b, Dec c, Dec d) {
     const int right_sign = c.sign() * d.sign();
     if (left_sign != right_sign) return left_sign < right_sign ? -1 : 1;
     if (left_sign == 0) return 0;
-    const int magnitude_order = compare_products(magnitude(a.raw()), magnitude(b.raw()), magnitude(c.raw()), magnitude(d.raw()));
+    const int magnitude_order =
+        compare_products(magnitude(a.raw()), magnitude(b.raw()), magnitude(c.raw()), magnitude(d.raw()));
     return left_sign > 0 ? magnitude_order : -magnitude_order;
 }
 
@@ -223,7 +224,8 @@ ParseError parse_unsigned_scaled(std::string_view text, int scale_digits, u128 l
     }
     u128 value = 0;
     auto push_digit = [&](char c) {
-        return !__builtin_mul_overflow(value, u128{10}, &value) && !__builtin_add_overflow(value, u128(c - '0'), &value);
+        return !__builtin_mul_overflow(value, u128{10}, &value) &&
+               !__builtin_add_overflow(value, u128(c - '0'), &value);
     };
     for (char c : whole)
         if (!push_digit(c)) return ParseError::OutOfRange;

@@ -139,8 +139,7 @@ private:
     Result handle(const Command& c, const QueryPair& cmd);
     Result handle(const Command& c, const QueryVault& cmd);
 
-    FillPlan plan_fill(const UserState* user, UserId user_id, PairId pair, OrderId order_id, Dec size,
-                       Dec price) const;
+    FillPlan plan_fill(const UserState* user, UserId user_id, PairId pair, OrderId order_id, Dec size, Dec price) const;
     void apply_fill(const FillPlan& plan);
     void fulfill_limit_orders(PairId pair);
     // Tries one resting order during fulfilment.

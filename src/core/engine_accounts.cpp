@@ -34,7 +34,8 @@ Engine::Result Engine::handle(const Command& c, const DepositLiquidity& cmd) {
         // Rounding equity up mints fewer shares: the existing LPs' favour.
         const Dec equity = vault_equity(Rounding::Ceil);
         if (!equity.is_positive()) {
-            return Rejection{ErrorCode::VaultInsolvent, "the vault has shares but no positive equity; deposits are disabled"};
+            return Rejection{ErrorCode::VaultInsolvent,
+                             "the vault has shares but no positive equity; deposits are disabled"};
         }
         shares = mul_div_by_dec(cmd.amount, vault_.share_supply, equity, Rounding::Floor);
     } else {
@@ -76,9 +77,9 @@ Engine::Result Engine::handle(const Command& c, const UnlockLiquidity& cmd) {
     const Amount amount = mul_div_to_amount(equity, cmd.shares_to_burn, vault_.share_supply, Rounding::Floor);
     if (amount.is_zero()) return Rejection{ErrorCode::NothingToDo, "burning this few shares would release nothing"};
     if (vault_.balance < amount) {
-        return Rejection{ErrorCode::VaultInsufficientBalance,
-                         "the vault balance " + to_string(vault_.balance) + " cannot pay " + to_string(amount) +
-                             " until unrealized PnL is realized"};
+        return Rejection{ErrorCode::VaultInsufficientBalance, "the vault balance " + to_string(vault_.balance) +
+                                                                  " cannot pay " + to_string(amount) +
+                                                                  " until unrealized PnL is realized"};
     }
     TimeMs end_time = 0;
     if (__builtin_add_overflow(c.time.value_or(clock_), params_.vault_cooldown_ms, &end_time)) throw_overflow();

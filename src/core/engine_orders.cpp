@@ -57,9 +57,10 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     }
 
     // Steps 4-6: the worst price the order accepts, and the margin to open at it.
-    const Dec target = is_market ? compute_market_target_price(oracle, skew, cmd.max_slippage, is_buy, params)
-                                 : cmd.limit_price;
-    const Amount required = cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params);
+    const Dec target =
+        is_market ? compute_market_target_price(oracle, skew, cmd.max_slippage, is_buy, params) : cmd.limit_price;
+    const Amount required =
+        cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params);
     const Amount available = user ? available_margin(*user) : Amount::zero();
     if (available < required) {
         return Rejection{ErrorCode::InsufficientMargin,
@@ -89,8 +90,8 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
             rests = true;
             if (!cmd.reduce_only) {
                 const Dec position_after = fill ? fill->position.size : position;
-                reservation = compute_required_margin(decompose_fill(remainder, position_after).opening,
-                                                      cmd.limit_price, params);
+                reservation =
+                    compute_required_margin(decompose_fill(remainder, position_after).opening, cmd.limit_price, params);
             }
             reserved_after += reservation;
         } else {
@@ -106,8 +107,8 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
         apply_fill(*fill);
     }
     if (rests) {
-        const RestingOrder order{order_id, uid,         *pair_id, remainder, cmd.limit_price,
-                                 reservation, clock_, cmd.reduce_only};
+        const RestingOrder order{order_id,        uid,         *pair_id, remainder,
+                                 cmd.limit_price, reservation, clock_,   cmd.reduce_only};
         book_.insert(order);
         users_[uid].reserved_margin = reserved_after;
         events_.push_back(OrderRestedEvent{uid, *pair_id, order_id, remainder, cmd.limit_price, cmd.reduce_only,
@@ -129,10 +130,12 @@ Engine::Result Engine::handle(const Command& c, const CancelOrder& cmd) {
     if (!pair_id) return unknown_pair(cmd.pair);
     const Slot slot = book_.find(cmd.order_id);
     if (slot == kNoSlot || book_.at(slot).pair != *pair_id)
-        return Rejection{ErrorCode::OrderNotFound, "no resting order " + std::to_string(cmd.order_id) + " on this pair"};
+        return Rejection{ErrorCode::OrderNotFound,
+                         "no resting order " + std::to_string(cmd.order_id) + " on this pair"};
     const RestingOrder order = book_.at(slot);
     const auto user_id = find_user(cmd.user);
-    if (!user_id || *user_id != order.user) return Rejection{ErrorCode::NotYourOrder, "the order belongs to another user"};
+    if (!user_id || *user_id != order.user)
+        return Rejection{ErrorCode::NotYourOrder, "the order belongs to another user"};
 
     accept(c);
     users_[order.user].reserved_margin -= order.reserved_margin;
@@ -163,16 +166,17 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
     if (!portions.closing.is_zero()) {
         const bool closing_long = current.size.is_positive();
         const Dec closed = portions.closing.abs();
-        const Amount removed_cost =
-            closed == current.size.abs()
-                ? current.cost_basis
-                : scale_amount(current.cost_basis, closed, current.size.abs(), closing_long ? Rounding::Ceil : Rounding::Floor);
+        const Amount removed_cost = closed == current.size.abs()
+                                        ? current.cost_basis
+                                        : scale_amount(current.cost_basis, closed, current.size.abs(),
+                                                       closing_long ? Rounding::Ceil : Rounding::Floor);
         remaining_cost = current.cost_basis - removed_cost;
         // A profit is floored and a loss ceiled: floor(exit - entry) for a long,
         // floor(entry - exit) for a short.
-        plan.realized_pnl = closing_long
-                                ? checked_sub(to_signed(mul_to_amount(closed, price, Rounding::Floor)), to_signed(removed_cost))
-                                : checked_sub(to_signed(removed_cost), to_signed(mul_to_amount(closed, price, Rounding::Ceil)));
+        plan.realized_pnl =
+            closing_long
+                ? checked_sub(to_signed(mul_to_amount(closed, price, Rounding::Floor)), to_signed(removed_cost))
+                : checked_sub(to_signed(removed_cost), to_signed(mul_to_amount(closed, price, Rounding::Ceil)));
     }
 
     // Opening: longs record their cost rounded up, shorts their proceeds rounded down.
@@ -254,9 +258,11 @@ void Engine::fulfill_limit_orders(PairId pair_id) {
         try {
             // Cutoffs round toward the order, so rounding never stops a scan early.
             if (buy != kNoSlot)
-                buy_fillable = book_.at(buy).limit_price >= compute_marginal_price(oracle, skew, pair.params, Rounding::Floor);
+                buy_fillable =
+                    book_.at(buy).limit_price >= compute_marginal_price(oracle, skew, pair.params, Rounding::Floor);
             if (sell != kNoSlot)
-                sell_fillable = book_.at(sell).limit_price <= compute_marginal_price(oracle, skew, pair.params, Rounding::Ceil);
+                sell_fillable =
+                    book_.at(sell).limit_price <= compute_marginal_price(oracle, skew, pair.params, Rounding::Ceil);
         } catch (const ArithmeticOverflow&) {
             return;  // prices beyond range: nothing on this pair can be priced now
         }
@@ -286,7 +292,8 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
     FillPlan plan;
     try {
         const Dec exec_price = compute_exec_price(*pair.oracle_price, skew, fill_size, pair.params);
-        const bool price_ok = order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
+        const bool price_ok =
+            order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
         if (!price_ok) return;  // too large at this skew: skip, keep scanning
         plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price);
     } catch (const ArithmeticOverflow&) {

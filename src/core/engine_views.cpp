@@ -9,8 +9,14 @@ namespace ballast::core {
 namespace {
 
 OrderView view_of(const RestingOrder& order) {
-    return OrderView{order.id,          order.user,      order.pair,      order.size,
-                     order.limit_price, order.reduce_only, order.reserved_margin, order.created_at};
+    return OrderView{order.id,
+                     order.user,
+                     order.pair,
+                     order.size,
+                     order.limit_price,
+                     order.reduce_only,
+                     order.reserved_margin,
+                     order.created_at};
 }
 
 }  // namespace
@@ -25,7 +31,8 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     view.available_margin = available_margin(user);
     view.vault_shares = user.vault_shares;
     view.unlocks = user.unlocks;
-    for (const PositionEntry& entry : user.positions) view.positions.push_back(PositionView{entry.pair, entry.position});
+    for (const PositionEntry& entry : user.positions)
+        view.positions.push_back(PositionView{entry.pair, entry.position});
     for (Slot slot = book_.first_of_user(*id); slot != kNoSlot; slot = book_.next_of_user(slot)) {
         view.open_orders.push_back(view_of(book_.at(slot)));
     }
@@ -44,8 +51,10 @@ PairView Engine::view_pair(PairId id) const {
     if (pair.oracle_price)
         view.marginal_price = compute_marginal_price(*pair.oracle_price, view.skew, pair.params, Rounding::Floor);
     view.oi_weighted_entry_price = pair.oi_weighted_entry_price;
-    for (Slot s = book_.best(id, Side::Bid); s != kNoSlot; s = book_.next_in_priority(s)) view.bids.push_back(view_of(book_.at(s)));
-    for (Slot s = book_.best(id, Side::Ask); s != kNoSlot; s = book_.next_in_priority(s)) view.asks.push_back(view_of(book_.at(s)));
+    for (Slot s = book_.best(id, Side::Bid); s != kNoSlot; s = book_.next_in_priority(s))
+        view.bids.push_back(view_of(book_.at(s)));
+    for (Slot s = book_.best(id, Side::Ask); s != kNoSlot; s = book_.next_in_priority(s))
+        view.asks.push_back(view_of(book_.at(s)));
     return view;
 }
 

@@ -46,17 +46,25 @@ Slot OrderBook::insert(const RestingOrder& order) {
 void OrderBook::erase(Slot slot) {
     Node& node = nodes_[slot];
     Level& level = node.level->second;
-    if (node.level_prev != kNoSlot) nodes_[node.level_prev].level_next = node.level_next;
-    else level.head = node.level_next;
-    if (node.level_next != kNoSlot) nodes_[node.level_next].level_prev = node.level_prev;
-    else level.tail = node.level_prev;
+    if (node.level_prev != kNoSlot)
+        nodes_[node.level_prev].level_next = node.level_next;
+    else
+        level.head = node.level_next;
+    if (node.level_next != kNoSlot)
+        nodes_[node.level_next].level_prev = node.level_prev;
+    else
+        level.tail = node.level_prev;
     if (level.head == kNoSlot) levels(node.order.pair, side_of(node.order.size)).erase(node.level);
 
     UserOrders& mine = users_[node.order.user];
-    if (node.user_prev != kNoSlot) nodes_[node.user_prev].user_next = node.user_next;
-    else mine.head = node.user_next;
-    if (node.user_next != kNoSlot) nodes_[node.user_next].user_prev = node.user_prev;
-    else mine.tail = node.user_prev;
+    if (node.user_prev != kNoSlot)
+        nodes_[node.user_prev].user_next = node.user_next;
+    else
+        mine.head = node.user_next;
+    if (node.user_next != kNoSlot)
+        nodes_[node.user_next].user_prev = node.user_prev;
+    else
+        mine.tail = node.user_prev;
     --mine.count;
 
     index_.erase(node.order.id);

@@ -80,9 +80,7 @@ private:
         std::uint32_t count = 0;
     };
 
-    Levels& levels(PairId pair, Side side) {
-        return side == Side::Bid ? pairs_[pair].bids : pairs_[pair].asks;
-    }
+    Levels& levels(PairId pair, Side side) { return side == Side::Bid ? pairs_[pair].bids : pairs_[pair].asks; }
     const Levels& levels(PairId pair, Side side) const {
         return side == Side::Bid ? pairs_[pair].bids : pairs_[pair].asks;
     }

@@ -44,7 +44,11 @@ std::string dump_state(const Engine& engine) {
     Dumper d(out);
     const GlobalParams& p = engine.params();
     d.word("clock").integer(engine.clock()).end_line();
-    d.word("params").integer(p.vault_cooldown_ms).integer(p.max_open_orders).value(p.default_shares_per_amount).end_line();
+    d.word("params")
+        .integer(p.vault_cooldown_ms)
+        .integer(p.max_open_orders)
+        .value(p.default_shares_per_amount)
+        .end_line();
     d.word("sequence").integer(engine.next_order_id()).integer(static_cast<i128>(engine.next_unlock_seq())).end_line();
     d.word("vault").value(engine.vault().balance).value(engine.vault().share_supply).end_line();
 
@@ -52,8 +56,10 @@ std::string dump_state(const Engine& engine) {
         const PairState& pair = engine.pair(id);
         d.word("pair").word(pair.name.view()).value(pair.params.skew_scale).value(pair.params.max_abs_premium);
         d.value(pair.params.max_abs_oi).value(pair.params.initial_margin_ratio);
-        if (pair.oracle_price) d.value(*pair.oracle_price);
-        else d.word("-");
+        if (pair.oracle_price)
+            d.value(*pair.oracle_price);
+        else
+            d.word("-");
         d.value(pair.long_oi).value(pair.short_oi).integer(pair.oi_weighted_entry_price).end_line();
         for (Side side : {Side::Bid, Side::Ask}) {
             for (Slot s = engine.book().best(id, side); s != kNoSlot; s = engine.book().next_in_priority(s))

@@ -1,0 +1,86 @@
+// The spec's pricing functions on hand-computed inputs, including the exact
+// premium clamp and the rounding direction of each price.
+#include <gtest/gtest.h>
+
+#include "core/pricing.hpp"
+#include "engine_harness.hpp"
+
+namespace {
+
+using namespace ballast::core;
+using ballast::testing::amt;
+using ballast::testing::dec;
+
+const PairParams kParams{dec("1000"), dec("0.05"), dec("500"), dec("0.05")};
+
+TEST(Pricing, DecomposeFillSplitsClosingAndOpening) {
+    // 003: a +50 position sold -100 closes 50 and opens -50.
+    auto p = decompose_fill(dec("-100"), dec("50"));
+    EXPECT_EQ(p.closing, dec("-50"));
+    EXPECT_EQ(p.opening, dec("-50"));
+    p = decompose_fill(dec("100"), dec("50"));
+    EXPECT_EQ(p.closing, dec("0"));
+    EXPECT_EQ(p.opening, dec("100"));
+    p = decompose_fill(dec("30"), dec("-100"));
+    EXPECT_EQ(p.closing, dec("30"));
+    EXPECT_EQ(p.opening, dec("0"));
+    p = decompose_fill(dec("-5"), dec("0"));
+    EXPECT_EQ(p.closing, dec("0"));
+    EXPECT_EQ(p.opening, dec("-5"));
+}
+
+TEST(Pricing, ExecPriceAveragesTheSkew) {
+    // 100 * (1 + (0 + 50/2)/1000) = 102.5
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("0"), dec("50"), kParams), dec("102.5"));
+    // 100 * (1 + (100 - 150/2)/1000) = 102.5 (004 SubmitOrder #7)
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("100"), dec("-150"), kParams), dec("102.5"));
+    // Clamped: (380 + 25)/1000 = 0.405 > 0.05 -> 105
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("380"), dec("50"), kParams), dec("105"));
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("-280"), dec("-100"), kParams), dec("95"));
+}
+
+TEST(Pricing, ClampIsExactAtTheBoundary) {
+    // (40 + 20/2)/1000 = 0.05 exactly: on the cap, 105 either way.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("40"), dec("20"), kParams), dec("105"));
+    // Just under the cap: premium 0.049999999999999999998, price 104.9999999999999999998:
+    // 19 digits, so floor and ceil differ in the last place.
+    EXPECT_EQ(compute_marginal_price(dec("100"), dec("49.999999999999999998"), kParams, Rounding::Floor),
+              dec("104.999999999999999999"));
+    EXPECT_EQ(compute_marginal_price(dec("100"), dec("49.999999999999999998"), kParams, Rounding::Ceil), dec("105"));
+    EXPECT_EQ(compute_marginal_price(dec("100"), dec("50"), kParams, Rounding::Floor), dec("105"));
+    EXPECT_EQ(compute_marginal_price(dec("100"), dec("-50.1"), kParams, Rounding::Floor), dec("95"));
+}
+
+TEST(Pricing, ExecPriceRoundsAgainstTheTrader) {
+    // 1 * (1 + (0 + 0.000000000000000001/2)/1000): the premium is 5e-22, far below
+    // the last digit. A buy pays one unit of the last digit more, a sell receives the floor.
+    EXPECT_EQ(compute_exec_price(dec("1"), dec("0"), dec("0.000000000000000001"), kParams),
+              dec("1.000000000000000001"));
+    EXPECT_EQ(compute_exec_price(dec("1"), dec("0"), dec("-0.000000000000000001"), kParams),
+              dec("0.999999999999999999"));
+}
+
+TEST(Pricing, MarketTargetIsMarginalTimesSlippage) {
+    // 004 SubmitOrder #5: marginal 105 (clamped), sell with 1% -> 103.95.
+    EXPECT_EQ(compute_market_target_price(dec("100"), dec("100"), dec("0.01"), false, kParams), dec("103.95"));
+    // #6: marginal 95, buy with 1% -> 95.95.
+    EXPECT_EQ(compute_market_target_price(dec("100"), dec("-100"), dec("0.01"), true, kParams), dec("95.95"));
+}
+
+TEST(Pricing, MaxOiAppliesToTheOpeningSideOnly) {
+    // 004 #3: long_oi 480, room 20, opening 50 -> violated.
+    EXPECT_TRUE(opening_exceeds_max_oi(dec("50"), dec("480"), dec("-100"), dec("500")));
+    EXPECT_FALSE(opening_exceeds_max_oi(dec("20"), dec("480"), dec("-100"), dec("500")));
+    // #8: short_oi -480, opening -50 -> violated; #7: short_oi -100 -> fine.
+    EXPECT_TRUE(opening_exceeds_max_oi(dec("-50"), dec("200"), dec("-480"), dec("500")));
+    EXPECT_FALSE(opening_exceeds_max_oi(dec("-50"), dec("200"), dec("-100"), dec("500")));
+    EXPECT_FALSE(opening_exceeds_max_oi(dec("0"), dec("500"), dec("-500"), dec("500")));
+}
+
+TEST(Pricing, RequiredMarginCeils) {
+    EXPECT_EQ(compute_required_margin(dec("-50"), dec("95"), kParams), amt("238"));  // 237.5
+    EXPECT_EQ(compute_required_margin(dec("100"), dec("99"), kParams), amt("495"));
+    EXPECT_EQ(compute_required_margin(dec("0"), dec("99"), kParams), amt("0"));
+}
+
+}  // namespace
