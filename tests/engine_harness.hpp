@@ -13,6 +13,12 @@
 #include "core/engine.hpp"
 #include "core/state_dump.hpp"
 
+// GoogleTest prints failing Dec and Amount values as decimals.
+namespace ballast::core {
+inline void PrintTo(const Dec& value, std::ostream* os) { *os << to_string(value); }
+inline void PrintTo(const Amount& value, std::ostream* os) { *os << to_string(value); }
+}  // namespace ballast::core
+
 namespace ballast::testing {
 
 using core::Amount;

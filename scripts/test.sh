@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs dependencies, then builds and runs every check:
+#   1. clang-format is clean
+#   2. release build: unit, spec, property and contract tests (ctest); benchmarks compile
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer build of the same tests
+#   4. libFuzzer targets (clang), each run for a bounded time
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+
+jobs=$(nproc)
+fuzz_seconds=${BALLAST_FUZZ_SECONDS:-30}
+
+echo "== format"
+files=$(git ls-files '*.cpp' '*.hpp')
+if ! clang-format-14 --dry-run --Werror $files; then
+  echo "clang-format: run clang-format-14 -i on the files above" >&2
+  exit 1
+fi
+
+echo "== release build and tests"
+./scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DBALLAST_TESTS=ON -DBALLAST_BENCH=ON
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== ASan + UBSan build and tests"
+./scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_SANITIZE=ON -DBALLAST_TESTS=ON -DBALLAST_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzing (${fuzz_seconds}s per target)"
+CXX=clang++-14 ./scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_FUZZ=ON \
+  -DBALLAST_TESTS=OFF -DBALLAST_BENCH=OFF -DBALLAST_FUZZ_SECONDS="$fuzz_seconds"
+ctest --test-dir build-fuzz --output-on-failure

@@ -1,0 +1,373 @@
+// 004 "Margin Reservation": one test per row of the summary table (tests 1-12),
+// plus the "Alternative" variants of tests 3 and 7.
+//
+// Parameters (004): oracle_price 100, K 1000, M 0.05, max_abs_oi 500,
+// initial_margin_ratio 0.05 -- the harness defaults. "alice" is the trader
+// under test; "bob" and "carol" are other traders that set OI and skew.
+//
+// Where the summary table and the detailed calculation differ (required 500 vs
+// 525, 250 vs 238, reserved 500 vs 495), the detailed calculation is used:
+// required = ceil(|opening| * worst_case_price * imr).
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "engine_harness.hpp"
+
+namespace {
+
+using ballast::core::Dec;
+using ballast::core::ErrorCode;
+using ballast::core::FillEvent;
+using ballast::core::OrderCanceledEvent;
+using ballast::testing::amt;
+using ballast::testing::dec;
+using ballast::testing::events_of;
+using ballast::testing::Harness;
+using ballast::testing::submit_reply;
+
+void setup(Harness& h) {
+    h.set_pair("BTC");
+    h.oracle({{"BTC", "100"}});
+}
+
+// balance (margin), used, reserved and available margin of a trader.
+void expect_margin(const Harness& h, std::string_view user, std::string_view balance, std::string_view used,
+                   std::string_view reserved, std::string_view available) {
+    const auto view = h.user(user);
+    EXPECT_EQ(view.margin, amt(balance));
+    EXPECT_EQ(view.used_margin, amt(used));
+    EXPECT_EQ(view.reserved_margin, amt(reserved));
+    EXPECT_EQ(view.available_margin, amt(available));
+}
+
+// alice opens a long of `size` at market with 5% slippage at skew 0 (oracle 100):
+// target 105, exec 100 * (1 + clamp((0 + size/2)/1000, -0.05, 0.05)).
+void alice_opens_long(Harness& h, std::string_view size) {
+    const auto out = h.submit_market("alice", "BTC", size, "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    ASSERT_EQ(submit_reply(out).filled, dec(size));
+}
+
+TEST(SpecMarginReservation, Row01_NewPositionSufficientMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #1 state: balance 1000, used 0, reserved 0, user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000");
+    expect_margin(h, "alice", "1000", "0", "0", "1000");
+
+    // Market buy +100, slippage 5%: required = 100 * 105 * 0.05 = 525 <= available 1000.
+    const auto out = h.submit_market("alice", "BTC", "100", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    EXPECT_EQ(reply.filled, dec("100"));
+    // 004 Margin #1 says "executes at exec_price = 102.5", which contradicts 004's own formula:
+    // exec = 100 * (1 + clamp((0 + 100/2)/1000, -0.05, 0.05)) = 100 * 1.05 = 105 (<= target 105).
+    // (102.5 is the price of a +50 fill.) Hand calculation: 105.
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    // 004 Margin #1: used_margin = 100 * 100 * 0.05 = 500; available = 1000 - 500 - 0 = 500.
+    expect_margin(h, "alice", "1000", "500", "0", "500");
+}
+
+TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #2 state: balance 100, used 0, reserved 0, user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "100");
+    const auto next_id = h.engine.next_order_id();
+
+    // 004 Margin #2: required 525 > available 100 -> rejected "insufficient margin", no state change.
+    const auto out = h.submit_market("alice", "BTC", "100", "0.05");
+    EXPECT_EQ(out.error, ErrorCode::InsufficientMargin);
+    EXPECT_TRUE(h.events().empty());
+    EXPECT_EQ(h.engine.next_order_id(), next_id);
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_margin(h, "alice", "100", "0", "0", "100");
+    EXPECT_EQ(h.pair("BTC").long_oi, dec("100"));
+    EXPECT_EQ(h.pair("BTC").short_oi, dec("-100"));
+
+    // The requirement is exactly 525: available 524 still fails, 525 passes.
+    h.deposit_margin("alice", "424");
+    EXPECT_EQ(h.submit_market("alice", "BTC", "100", "0.05").error, ErrorCode::InsufficientMargin);
+    h.deposit_margin("alice", "1");
+    EXPECT_TRUE(h.submit_market("alice", "BTC", "100", "0.05").ok());
+}
+
+TEST(SpecMarginReservation, Row03_ExistingPositionUsesMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #3 state: balance 1000, user_pos +100, used 100 * 100 * 0.05 = 500, reserved 0.
+    // carol's short brings the skew back to 0, so the marginal price is 100 as in 004.
+    h.deposit_margin("alice", "1000");
+    alice_opens_long(h, "100");
+    h.open_position("carol", "BTC", "-100");
+    ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
+    expect_margin(h, "alice", "1000", "500", "0", "500");
+
+    // 004 Margin #3: required 100 * 105 * 0.05 = 525 > available 500 -> rejected.
+    const auto out = h.submit_market("alice", "BTC", "100", "0.05");
+    EXPECT_EQ(out.error, ErrorCode::InsufficientMargin);
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    expect_margin(h, "alice", "1000", "500", "0", "500");
+}
+
+TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
+    Harness h;
+    setup(h);
+    // 004 Margin #3 Alternative: balance 1100, user_pos +100, used 500, reserved 0.
+    h.deposit_margin("alice", "1100");
+    alice_opens_long(h, "100");
+    h.open_position("carol", "BTC", "-100");
+    ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
+    expect_margin(h, "alice", "1100", "500", "0", "600");
+
+    // 004 Margin #3 Alternative: available = 1100 - 500 - 0 = 600 >= 525 -> accepted.
+    const auto out = h.submit_market("alice", "BTC", "100", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    EXPECT_EQ(submit_reply(out).filled, dec("100"));
+    EXPECT_EQ(h.position("alice", "BTC"), dec("200"));
+    // Hand calc: used = 200 * 100 * 0.05 = 1000, available = 1100 - 1000 = 100.
+    expect_margin(h, "alice", "1100", "1000", "0", "100");
+}
+
+TEST(SpecMarginReservation, Row04_ReservedMarginBlocksOrder) {
+    Harness h;
+    setup(h);
+    // 004 Margin #4 state: balance 1000, used 0, reserved 600 (from a pending limit order), user_pos 0.
+    // The pending order: sell -100 at limit 120; exec at skew 0 is 95 < 120, so it rests
+    // and reserves 100 * 120 * 0.05 = 600.
+    h.deposit_margin("alice", "1000");
+    const auto pending = h.submit_limit("alice", "BTC", "-100", "120");
+    ASSERT_TRUE(pending.ok()) << pending.message;
+    ASSERT_EQ(submit_reply(pending).rested, dec("-100"));
+    expect_margin(h, "alice", "1000", "0", "600", "400");
+
+    // 004 Margin #4: required 525 > available 1000 - 0 - 600 = 400 -> rejected.
+    const auto out = h.submit_market("alice", "BTC", "100", "0.05");
+    EXPECT_EQ(out.error, ErrorCode::InsufficientMargin);
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_margin(h, "alice", "1000", "0", "600", "400");
+}
+
+TEST(SpecMarginReservation, Row05_ClosingRequiresNoMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #5 state: balance 100, user_pos +100, used 500, reserved 0 (balance < used:
+    // the position has an unrealized loss). Reached with real commands:
+    //  - alice deposits 600 and buys +100 at skew 0: required ceil(100 * 105 * 0.05) = 525 <= 600,
+    //    exec 105, cost basis 10500;
+    //  - the oracle drops to 10: used = 100 * 10 * 0.05 = 50, available 550; she withdraws 500;
+    //  - the oracle returns to 100: used 500 > balance 100, available saturates to 0.
+    h.deposit_margin("alice", "600");
+    alice_opens_long(h, "100");
+    h.oracle({{"BTC", "10"}});
+    ASSERT_TRUE(h.withdraw_margin("alice", "500").ok());
+    h.oracle({{"BTC", "100"}});
+    expect_margin(h, "alice", "100", "500", "0", "0");
+
+    // 004 Margin #5: closing -100 has opening 0 -> required 0 <= available 0 -> accepted.
+    const auto out = h.submit_market("alice", "BTC", "-100", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    EXPECT_EQ(reply.filled, dec("-100"));
+    // Hand calc: skew 100, exec = 100 * (1 + clamp((100 - 50)/1000)) = 105 >= target 105 * 0.95 = 99.75;
+    // realized PnL = 100 * 105 - 10500 = 0, so the balance stays 100.
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    // 004 Margin #5: used_margin -> 0 (no position).
+    expect_margin(h, "alice", "100", "0", "0", "100");
+}
+
+// 004 Margin #6 state: balance 600, user_pos +100, used 500, reserved 0; marginal price 100
+// (carol's short brings the skew back to 0).
+void row06_state(Harness& h) {
+    setup(h);
+    h.deposit_margin("alice", "600");
+    alice_opens_long(h, "100");
+    h.open_position("carol", "BTC", "-100");
+    ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
+    expect_margin(h, "alice", "600", "500", "0", "100");
+}
+
+TEST(SpecMarginReservation, Row06_PartialClosePlusOpeningRejected) {
+    Harness h;
+    row06_state(h);
+
+    // 004 Margin #6: closing -100, opening -50; worst case 100 * 0.95 = 95;
+    // required ceil(50 * 95 * 0.05) = ceil(237.5) = 238 > available 100 -> rejected.
+    const auto out = h.submit_market("alice", "BTC", "-150", "0.05");
+    EXPECT_EQ(out.error, ErrorCode::InsufficientMargin);
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    expect_margin(h, "alice", "600", "500", "0", "100");
+
+    // 004 Margin #6: "User can submit with reduce_only=true to just close the long":
+    // required 0; the closing -100 fills at 100 * (1 + clamp((0 - 50)/1000)) = 95 >= target 95.
+    const auto close = h.submit_market("alice", "BTC", "-150", "0.05", /*reduce_only=*/true);
+    ASSERT_TRUE(close.ok()) << close.message;
+    EXPECT_EQ(submit_reply(close).filled, dec("-100"));
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+
+    // The requirement is exactly 238: from the same state, available 237 fails and 238 passes.
+    Harness h2;
+    row06_state(h2);
+    h2.deposit_margin("alice", "137");
+    EXPECT_EQ(h2.submit_market("alice", "BTC", "-150", "0.05").error, ErrorCode::InsufficientMargin);
+    h2.deposit_margin("alice", "1");
+    EXPECT_TRUE(h2.submit_market("alice", "BTC", "-150", "0.05").ok());
+}
+
+TEST(SpecMarginReservation, Row07_LimitOrderFillsImmediatelyNoReservation) {
+    Harness h;
+    setup(h);
+    // 004 Margin #7 state: balance 1000, used 0, reserved 0, user_pos 0, skew 0.
+    h.deposit_margin("alice", "1000");
+
+    // 004 Margin #7: limit buy +100 at 105; required 100 * 105 * 0.05 = 525 <= 1000 -> accepted,
+    // fills immediately, no unfilled portion -> nothing reserved.
+    const auto out = h.submit_limit("alice", "BTC", "100", "105");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    EXPECT_EQ(reply.filled, dec("100"));
+    EXPECT_EQ(reply.rested, Dec::zero());
+    // 004 Margin #7 prints exec_price 102.5, but its formula gives
+    // 100 * (1 + clamp((0 + 100/2)/1000, -0.05, 0.05)) = 105 (<= limit 105). Hand calculation: 105.
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_TRUE(h.pair("BTC").bids.empty());
+    // Hand calc: used 100 * 100 * 0.05 = 500, reserved 0, available 500.
+    expect_margin(h, "alice", "1000", "500", "0", "500");
+}
+
+TEST(SpecMarginReservation, Row07Alt_LimitBelowMarginalReserves) {
+    Harness h;
+    setup(h);
+    // 004 Margin #7 state: balance 1000, used 0, reserved 0, user_pos 0, skew 0.
+    h.deposit_margin("alice", "1000");
+
+    // 004 Margin #7 Alternative: limit buy +100 at 99: exec 105 > 99 -> the whole order goes to GTC.
+    const auto out = h.submit_limit("alice", "BTC", "100", "99");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_EQ(reply.rested, dec("100"));
+    const auto bids = h.pair("BTC").bids;
+    ASSERT_EQ(bids.size(), 1u);
+    EXPECT_EQ(bids[0].order_id, reply.order_id);
+    EXPECT_EQ(bids[0].size, dec("100"));
+    EXPECT_EQ(bids[0].limit_price, dec("99"));
+    // 004 Margin #7 Alternative: reserved_margin 0 -> 100 * 99 * 0.05 = 495.
+    EXPECT_EQ(bids[0].reserved_margin, amt("495"));
+    expect_margin(h, "alice", "1000", "0", "495", "505");
+}
+
+TEST(SpecMarginReservation, Row08_CancelReleasesReservedMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #8 state: balance 1000, used 0, reserved 500; pending buy +100 at limit 100
+    // (at skew 0 it would execute at 105 > 100, so it rests; reserves 100 * 100 * 0.05 = 500).
+    h.deposit_margin("alice", "1000");
+    const auto placed = h.submit_limit("alice", "BTC", "100", "100");
+    ASSERT_TRUE(placed.ok()) << placed.message;
+    const auto id = submit_reply(placed).order_id;
+    ASSERT_EQ(submit_reply(placed).rested, dec("100"));
+    expect_margin(h, "alice", "1000", "0", "500", "500");
+
+    const auto out = h.cancel("alice", "BTC", id);
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto canceled = events_of<OrderCanceledEvent>(h.events());
+    ASSERT_EQ(canceled.size(), 1u);
+    EXPECT_EQ(canceled[0].order_id, id);
+    EXPECT_EQ(canceled[0].released_margin, amt("500"));
+    EXPECT_TRUE(h.pair("BTC").bids.empty());
+    // 004 Margin #8: reserved 500 -> 0, available = 1000 - 0 - 0 = 1000.
+    expect_margin(h, "alice", "1000", "0", "0", "1000");
+}
+
+TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #9 state: balance 1000, used 0, pending buy +100 at limit 105, user_pos 0.
+    // It is placed while the oracle is 110 (exec 110 * 1.05 = 115.5 > 105, so it rests).
+    // 004's state lists reserved 500, but its own step 3 computes 100 * 105 * 0.05 = 525 for
+    // this order, and the engine reserves exactly that (hand calculation: 525).
+    h.deposit_margin("alice", "1000");
+    h.oracle({{"BTC", "110"}}, 5);
+    const auto placed = h.submit_limit("alice", "BTC", "100", "105", false, 10);
+    ASSERT_TRUE(placed.ok()) << placed.message;
+    const auto id = submit_reply(placed).order_id;
+    ASSERT_EQ(submit_reply(placed).rested, dec("100"));
+    expect_margin(h, "alice", "1000", "0", "525", "475");
+
+    // 004 Margin #9 trigger: the oracle drops (to 100) and the order becomes fillable.
+    h.oracle({{"BTC", "100"}}, 100);
+    const auto fills = events_of<FillEvent>(h.events());
+    ASSERT_EQ(fills.size(), 1u);
+    EXPECT_EQ(fills[0].order_id, id);
+    EXPECT_EQ(fills[0].size, dec("100"));
+    // Hand calc: exec = 100 * (1 + clamp((0 + 50)/1000)) = 105 <= limit 105.
+    EXPECT_EQ(fills[0].price, dec("105"));
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    EXPECT_TRUE(h.pair("BTC").bids.empty());
+    // 004 Margin #9 result: reserved -> 0, used 0 -> 100 * 100 * 0.05 = 500, available 1000 - 500 - 0 = 500.
+    expect_margin(h, "alice", "1000", "500", "0", "500");
+}
+
+TEST(SpecMarginReservation, Row10_WithdrawalBlockedByReservedMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #10 state: balance 1000, used 0, reserved 600 (sell -100 resting at limit 120,
+    // 100 * 120 * 0.05 = 600; it cannot fill: exec 95 < 120).
+    h.deposit_margin("alice", "1000");
+    const auto pending = h.submit_limit("alice", "BTC", "-100", "120");
+    ASSERT_TRUE(pending.ok()) << pending.message;
+    expect_margin(h, "alice", "1000", "0", "600", "400");
+
+    // 004 Margin #10: withdraw 500 > available 400 -> "insufficient available margin".
+    const auto out = h.withdraw_margin("alice", "500");
+    EXPECT_EQ(out.error, ErrorCode::InsufficientAvailableMargin);
+    expect_margin(h, "alice", "1000", "0", "600", "400");
+}
+
+TEST(SpecMarginReservation, Row11_WithdrawalBlockedByUsedMargin) {
+    Harness h;
+    setup(h);
+    // 004 Margin #11 state: balance 1000, used 600, reserved 0. used 600 = 120 * 100 * 0.05:
+    // alice buys +120 at skew 0 (required ceil(120 * 105 * 0.05) = 630 <= 1000; exec 105 <= 105).
+    h.deposit_margin("alice", "1000");
+    alice_opens_long(h, "120");
+    expect_margin(h, "alice", "1000", "600", "0", "400");
+
+    // 004 Margin #11: withdraw 500 > available 400 -> "insufficient available margin".
+    const auto out = h.withdraw_margin("alice", "500");
+    EXPECT_EQ(out.error, ErrorCode::InsufficientAvailableMargin);
+    expect_margin(h, "alice", "1000", "600", "0", "400");
+}
+
+TEST(SpecMarginReservation, Row12_WithdrawalSucceedsWithAvailable) {
+    Harness h;
+    setup(h);
+    // 004 Margin #12 state: balance 1000, used 300, reserved 200.
+    //  - used 300 = 60 * 100 * 0.05: alice buys +60 at skew 0 (exec 103);
+    //  - reserved 200 = 40 * 100 * 0.05: a buy +40 at limit 100 resting (at skew 60 it would
+    //    execute at 105 > 100).
+    h.deposit_margin("alice", "1000");
+    alice_opens_long(h, "60");
+    const auto pending = h.submit_limit("alice", "BTC", "40", "100");
+    ASSERT_TRUE(pending.ok()) << pending.message;
+    ASSERT_EQ(submit_reply(pending).rested, dec("40"));
+    expect_margin(h, "alice", "1000", "300", "200", "500");
+
+    // 004 Margin #12: withdraw 400 <= available 500 -> OK; balance 600, available 600 - 300 - 200 = 100.
+    const auto out = h.withdraw_margin("alice", "400");
+    ASSERT_TRUE(out.ok()) << out.message;
+    expect_margin(h, "alice", "600", "300", "200", "100");
+}
+
+}  // namespace

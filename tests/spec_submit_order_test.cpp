@@ -1,0 +1,349 @@
+// 004 "SubmitOrder": one test per row of the summary table (tests 1-13).
+//
+// Parameters (004): oracle_price 100, K (skew_scale) 1000, M (max_abs_premium)
+// 0.05, max_abs_oi 500 -- the harness defaults. Every initial state is reached
+// with real trades: "bob" opens the long OI and "carol" the short OI that the
+// row lists besides the position of the trader under test, "alice".
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "engine_harness.hpp"
+
+namespace {
+
+using ballast::core::Dec;
+using ballast::core::FillEvent;
+using ballast::core::OrderRestedEvent;
+using ballast::core::UnfilledEvent;
+using ballast::core::UnfilledReason;
+using ballast::testing::dec;
+using ballast::testing::events_of;
+using ballast::testing::Harness;
+using ballast::testing::name;
+using ballast::testing::submit_reply;
+
+// 004 SubmitOrder "Test Parameters": oracle 100, K 1000, M 0.05, max_abs_oi 500.
+void setup(Harness& h) {
+    h.set_pair("BTC");
+    h.oracle({{"BTC", "100"}});
+}
+
+void expect_oi(const Harness& h, std::string_view long_oi, std::string_view short_oi, std::string_view skew) {
+    const auto pair = h.pair("BTC");
+    EXPECT_EQ(pair.long_oi, dec(long_oi));
+    EXPECT_EQ(pair.short_oi, dec(short_oi));
+    EXPECT_EQ(pair.skew, dec(skew));
+}
+
+// The submission filled exactly once, for `user`, with `size` at `price`.
+void expect_one_fill(const Harness& h, std::string_view user, std::string_view size, std::string_view price) {
+    const auto fills = events_of<FillEvent>(h.events());
+    ASSERT_EQ(fills.size(), 1u);
+    EXPECT_EQ(fills[0].user, *h.engine.find_user(name(user)));
+    EXPECT_EQ(fills[0].size, dec(size));
+    EXPECT_EQ(fills[0].price, dec(price));
+}
+
+// The submission filled nothing and reported `size` unfilled for `reason`.
+void expect_unfilled(const Harness& h, std::string_view size, UnfilledReason reason) {
+    EXPECT_TRUE(events_of<FillEvent>(h.events()).empty());
+    const auto unfilled = events_of<UnfilledEvent>(h.events());
+    ASSERT_EQ(unfilled.size(), 1u);
+    EXPECT_EQ(unfilled[0].size, dec(size));
+    EXPECT_EQ(unfilled[0].reason, reason);
+}
+
+TEST(SpecSubmitOrder, Row01_NewLongUnconstrained) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #1 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000000");
+    expect_oi(h, "100", "-100", "0");
+
+    const auto out = h.submit_market("alice", "BTC", "50", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #1: fill +50, exec 102.5 (target 105, limiting: none).
+    EXPECT_EQ(reply.filled, dec("50"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("102.5"));
+    EXPECT_EQ(reply.rested, Dec::zero());
+    expect_one_fill(h, "alice", "50", "102.5");
+    EXPECT_EQ(h.position("alice", "BTC"), dec("50"));
+    // Hand calc: the opening +50 adds to long_oi: 150 / -100, skew 50.
+    expect_oi(h, "150", "-100", "50");
+}
+
+TEST(SpecSubmitOrder, Row02_NewShortUnconstrained) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #2 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000000");
+    expect_oi(h, "100", "-100", "0");
+
+    const auto out = h.submit_market("alice", "BTC", "-50", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #2: fill -50, exec 97.5 (target 95).
+    EXPECT_EQ(reply.filled, dec("-50"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("97.5"));
+    expect_one_fill(h, "alice", "-50", "97.5");
+    EXPECT_EQ(h.position("alice", "BTC"), dec("-50"));
+    // Hand calc: 100 / -150, skew -50.
+    expect_oi(h, "100", "-150", "-50");
+}
+
+TEST(SpecSubmitOrder, Row03_NewLongOiBlocked) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #3 state: user_pos 0, long_oi 480, short_oi -100, skew 380.
+    h.open_position("bob", "BTC", "480");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000000");
+    expect_oi(h, "480", "-100", "380");
+
+    const auto out = h.submit_market("alice", "BTC", "50", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #3: room 500 - 480 = 20 < 50 -> OI violated, fill 0 (revert).
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_FALSE(reply.exec_price.has_value());
+    EXPECT_EQ(reply.rested, Dec::zero());  // a market order never rests
+    expect_unfilled(h, "50", UnfilledReason::MaxOi);
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_oi(h, "480", "-100", "380");
+}
+
+TEST(SpecSubmitOrder, Row04_NewShortOiBlocked) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #4 state: user_pos 0, long_oi 100, short_oi -480, skew -380.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-480");
+    h.deposit_margin("alice", "1000000");
+    expect_oi(h, "100", "-480", "-380");
+
+    const auto out = h.submit_market("alice", "BTC", "-50", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #4: room 500 - 480 = 20 < 50 -> OI violated, fill 0 (revert).
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_FALSE(reply.exec_price.has_value());
+    expect_unfilled(h, "-50", UnfilledReason::MaxOi);
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_oi(h, "100", "-480", "-380");
+}
+
+TEST(SpecSubmitOrder, Row05_CloseLongFully) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #5 state: user_pos +100, long_oi 200, short_oi -100, skew 100.
+    h.open_position("alice", "BTC", "100");
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    expect_oi(h, "200", "-100", "100");
+
+    const auto out = h.submit_market("alice", "BTC", "-100", "0.01");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #5: fill -100, exec 105 (target 103.95; closing is never OI-limited).
+    EXPECT_EQ(reply.filled, dec("-100"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("105"));
+    expect_one_fill(h, "alice", "-100", "105");
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    // Hand calc: the closing -100 takes 100 off long_oi: 100 / -100, skew 0.
+    expect_oi(h, "100", "-100", "0");
+}
+
+TEST(SpecSubmitOrder, Row06_CloseShortFully) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #6 state: user_pos -100, long_oi 100, short_oi -200, skew -100.
+    h.open_position("alice", "BTC", "-100");
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    expect_oi(h, "100", "-200", "-100");
+
+    const auto out = h.submit_market("alice", "BTC", "100", "0.01");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #6: fill +100, exec 95 (target 95.95).
+    EXPECT_EQ(reply.filled, dec("100"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("95"));
+    expect_one_fill(h, "alice", "100", "95");
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    // Hand calc: the closing +100 takes 100 off short_oi: 100 / -100, skew 0.
+    expect_oi(h, "100", "-100", "0");
+}
+
+TEST(SpecSubmitOrder, Row07_FlipReduceOnlyFalseOiOk) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #7 state: user_pos +100, long_oi 200, short_oi -100, skew 100.
+    h.open_position("alice", "BTC", "100");
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    expect_oi(h, "200", "-100", "100");
+
+    const auto out = h.submit_market("alice", "BTC", "-150", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #7: closing -100, opening -50 (room 400), fill -150, exec 102.5 (target 99.75).
+    EXPECT_EQ(reply.filled, dec("-150"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("102.5"));
+    expect_one_fill(h, "alice", "-150", "102.5");
+    EXPECT_EQ(h.position("alice", "BTC"), dec("-50"));
+    // Hand calc: long_oi 200 - 100 = 100, short_oi -100 - 50 = -150, skew -50.
+    expect_oi(h, "100", "-150", "-50");
+}
+
+TEST(SpecSubmitOrder, Row08_FlipReduceOnlyFalseOiBlocked) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #8 state: user_pos +100, long_oi 200, short_oi -480, skew -280.
+    h.open_position("alice", "BTC", "100");
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-480");
+    expect_oi(h, "200", "-480", "-280");
+
+    const auto out = h.submit_market("alice", "BTC", "-150", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #8: opening -50 > room 20 -> the whole order reverts, closing included: fill 0.
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_FALSE(reply.exec_price.has_value());
+    expect_unfilled(h, "-150", UnfilledReason::MaxOi);
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    expect_oi(h, "200", "-480", "-280");
+}
+
+TEST(SpecSubmitOrder, Row09_FlipReduceOnlyTrue) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #9 state: user_pos +100, long_oi 200, short_oi -480, skew -280.
+    h.open_position("alice", "BTC", "100");
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-480");
+    expect_oi(h, "200", "-480", "-280");
+
+    const auto out = h.submit_market("alice", "BTC", "-150", "0.05", /*reduce_only=*/true);
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #9: only the closing -100 executes, exec 95 (target 90.25); the -50 is discarded.
+    EXPECT_EQ(reply.filled, dec("-100"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("95"));
+    expect_one_fill(h, "alice", "-100", "95");
+    const auto unfilled = events_of<UnfilledEvent>(h.events());
+    ASSERT_EQ(unfilled.size(), 1u);
+    EXPECT_EQ(unfilled[0].size, dec("-50"));
+    EXPECT_EQ(unfilled[0].reason, UnfilledReason::ReduceOnly);
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    // Hand calc: long_oi 200 - 100 = 100, short_oi -480, skew -380.
+    expect_oi(h, "100", "-480", "-380");
+}
+
+TEST(SpecSubmitOrder, Row10_SlippageExceeded) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #10 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000000");
+
+    const auto out = h.submit_market("alice", "BTC", "100", "0.01");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #10: exec 105 > target 101 -> all-or-nothing, fill 0.
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_FALSE(reply.exec_price.has_value());
+    EXPECT_EQ(reply.rested, Dec::zero());
+    expect_unfilled(h, "100", UnfilledReason::Price);
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_oi(h, "100", "-100", "0");
+}
+
+TEST(SpecSubmitOrder, Row11_LimitBuyPriceExceeded) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #11 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000000");
+
+    const auto out = h.submit_limit("alice", "BTC", "50", "101.5");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #11: exec 102.5 > limit 101.5 -> fill 0, stored as GTC.
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_FALSE(reply.exec_price.has_value());
+    EXPECT_EQ(reply.rested, dec("50"));
+    EXPECT_TRUE(events_of<FillEvent>(h.events()).empty());
+    EXPECT_EQ(events_of<OrderRestedEvent>(h.events()).size(), 1u);
+    const auto bids = h.pair("BTC").bids;
+    ASSERT_EQ(bids.size(), 1u);
+    EXPECT_EQ(bids[0].order_id, reply.order_id);
+    EXPECT_EQ(bids[0].size, dec("50"));
+    EXPECT_EQ(bids[0].limit_price, dec("101.5"));
+    EXPECT_TRUE(h.pair("BTC").asks.empty());
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_oi(h, "100", "-100", "0");
+}
+
+TEST(SpecSubmitOrder, Row12_LimitBuyBelowMarginal) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #12 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
+    h.open_position("bob", "BTC", "100");
+    h.open_position("carol", "BTC", "-100");
+    h.deposit_margin("alice", "1000000");
+
+    const auto out = h.submit_limit("alice", "BTC", "50", "99");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #12: exec 102.5 > limit 99 (below marginal 100) -> fill 0, stored as GTC.
+    EXPECT_EQ(reply.filled, Dec::zero());
+    EXPECT_FALSE(reply.exec_price.has_value());
+    EXPECT_EQ(reply.rested, dec("50"));
+    EXPECT_TRUE(events_of<FillEvent>(h.events()).empty());
+    const auto bids = h.pair("BTC").bids;
+    ASSERT_EQ(bids.size(), 1u);
+    EXPECT_EQ(bids[0].order_id, reply.order_id);
+    EXPECT_EQ(bids[0].size, dec("50"));
+    EXPECT_EQ(bids[0].limit_price, dec("99"));
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    expect_oi(h, "100", "-100", "0");
+}
+
+TEST(SpecSubmitOrder, Row13_CloseAtMaxOi) {
+    Harness h;
+    setup(h);
+    // 004 SubmitOrder #13 state: user_pos +100, long_oi 500, short_oi -100, skew 400.
+    h.open_position("alice", "BTC", "100");
+    h.open_position("bob", "BTC", "400");
+    h.open_position("carol", "BTC", "-100");
+    expect_oi(h, "500", "-100", "400");
+
+    const auto out = h.submit_market("alice", "BTC", "-100", "0.05");
+    ASSERT_TRUE(out.ok()) << out.message;
+    const auto& reply = submit_reply(out);
+    // 004 SubmitOrder #13: closing at max OI is allowed: fill -100, exec 105 (target 99.75).
+    EXPECT_EQ(reply.filled, dec("-100"));
+    ASSERT_TRUE(reply.exec_price.has_value());
+    EXPECT_EQ(*reply.exec_price, dec("105"));
+    expect_one_fill(h, "alice", "-100", "105");
+    EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
+    // Hand calc: long_oi 500 - 100 = 400, short_oi -100, skew 300.
+    expect_oi(h, "400", "-100", "300");
+}
+
+}  // namespace
