@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build
-  libboost1.81-dev libboost-json1.81-dev
+  libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
   libgtest-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev clang-format-14
 )

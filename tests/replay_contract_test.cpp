@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/command_decoder.hpp"
+#include "api/json_writer.hpp"
 #include "api/replay.hpp"
 
 namespace {
@@ -179,6 +180,37 @@ TEST(ReplayContract, ABadLineDoesNotStopTheReplay) {
     EXPECT_EQ(error_code_of(lines[0]), "invalid_input");
     EXPECT_EQ(lines[1],
               R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"0","equity":"0","events":[]})");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CommandDecoder, RefusesDuplicateFieldsAndOverlongLines) {
+    EXPECT_NE(decode_error(R"({"cmd":"deposit_margin","user":"a","amount":"1","amount":"2"})").find("duplicate field"),
+              std::string::npos);
+    EXPECT_NE(decode_error(R"({"cmd":"query_vault","cmd":"query_vault"})").find("duplicate field"), std::string::npos);
+    const std::string huge = R"({"cmd":"query_user","user":")" + std::string(70'000, 'x') + R"("})";
+    EXPECT_NE(decode_error(huge).find("at most"), std::string::npos);
+}
+
+TEST(JsonWriter, EscapesWhatJsonRequiresAndNothingElse) {
+    std::string out;
+    ballast::api::JsonWriter w(out);
+    w.begin_object();
+    w.key("m").string("a\"b\\c\nd\te\x01\x1f/é");
+    w.key("n").plain_string("alice");
+    w.key("list").begin_array();
+    w.integer(-5);
+    w.boolean(true);
+    w.null();
+    w.decimal(ballast::core::Dec::from_raw(-1));
+    w.end_array();
+    w.end_object();
+    EXPECT_EQ(out, R"({"m":"a\"b\\c\nd\te\u0001\u001f/é","n":"alice","list":[-5,true,null,"-0.000000000000000001"]})");
+    // And an independent parser reads it back.
+    const auto v = boost::json::parse(out);
+    EXPECT_EQ(v.at("m").as_string(), "a\"b\\c\nd\te\x01\x1f/é");
 }
 
 }  // namespace

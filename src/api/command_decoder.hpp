@@ -1,4 +1,4 @@
-// JSON -> engine commands, for the replay contract (and later the journal dump
+// JSON -> engine commands (simdjson's DOM parser), for the replay contract (and later the journal dump
 // and the REST API). Strict: unknown commands, unknown fields, wrong types and
 // malformed numbers are refused with a message naming the problem.
 #pragma once
@@ -6,7 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/parser.hpp>
+#include <simdjson.h>
+#include <vector>
 
 #include "core/commands.hpp"
 
@@ -14,12 +15,15 @@ namespace ballast::api {
 
 class CommandDecoder {
 public:
+    // Longer lines are refused before parsing: no command comes near this.
+    static constexpr std::size_t kMaxLineBytes = 64 * 1024;
+
     // False on failure, with `error` saying why (reported as invalid_input).
     bool decode(std::string_view line, core::Command& out, std::string& error);
 
 private:
-    boost::json::parser parser_;
-    alignas(std::max_align_t) unsigned char scratch_[8192];
+    simdjson::dom::parser parser_;
+    std::vector<char> buffer_;  // the line, copied with simdjson's padding after it
 };
 
 }  // namespace ballast::api

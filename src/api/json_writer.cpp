@@ -1,98 +1,71 @@
 #include "api/json_writer.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace ballast::api {
 
-void JsonWriter::separate() {
-    if (after_value_) out_.push_back(',');
-}
+namespace {
 
-void JsonWriter::open(char bracket) {
-    separate();
-    out_.push_back(bracket);
-    after_value_ = false;
-}
+// Bytes that JSON strings must escape.
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = true;
+    table['"'] = true;
+    table['\\'] = true;
+    return table;
+}();
 
-void JsonWriter::close(char bracket) {
-    out_.push_back(bracket);
-    after_value_ = true;
-}
-
-JsonWriter& JsonWriter::key(std::string_view name) {
-    string(name);
-    out_.push_back(':');
-    after_value_ = false;
-    return *this;
-}
+}  // namespace
 
 void JsonWriter::string(std::string_view text) {
-    separate();
-    out_.push_back('"');
-    for (char c : text) {
+    begin_quoted_value();
+    // Copy runs of plain characters whole; escape the rest one by one.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (!kNeedsEscape[c]) continue;
+        out_.append(text.substr(run, i - run));
+        run = i + 1;
         switch (c) {
             case '"': out_.append("\\\""); break;
             case '\\': out_.append("\\\\"); break;
             case '\n': out_.append("\\n"); break;
             case '\r': out_.append("\\r"); break;
             case '\t': out_.append("\\t"); break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    static constexpr char kHex[] = "0123456789abcdef";
-                    out_.append("\\u00");
-                    out_.push_back(kHex[(c >> 4) & 0xF]);
-                    out_.push_back(kHex[c & 0xF]);
-                } else {
-                    out_.push_back(c);
-                }
+            default: {
+                static constexpr char kHex[] = "0123456789abcdef";
+                const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+                out_.append(escaped, sizeof escaped);
+            }
         }
     }
-    out_.push_back('"');
-    after_value_ = true;
-}
-
-void JsonWriter::boolean(bool value) {
-    separate();
-    out_.append(value ? "true" : "false");
-    after_value_ = true;
-}
-
-void JsonWriter::null() {
-    separate();
-    out_.append("null");
-    after_value_ = true;
+    out_.append(text.substr(run));
+    end_quoted_value();
 }
 
 void JsonWriter::integer(std::int64_t value) {
-    separate();
     char buf[24];
     const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-    out_.append(buf, end);
-    after_value_ = true;
+    token(std::string_view(buf, static_cast<std::size_t>(end - buf)));
 }
 
 void JsonWriter::decimal(core::Dec value) {
-    separate();
-    out_.push_back('"');
+    begin_quoted_value();
     core::append_to(out_, value);
-    out_.push_back('"');
-    after_value_ = true;
+    end_quoted_value();
 }
 
 void JsonWriter::amount(core::Amount value) {
-    separate();
-    out_.push_back('"');
+    begin_quoted_value();
     core::append_to(out_, value);
-    out_.push_back('"');
-    after_value_ = true;
+    end_quoted_value();
 }
 
 void JsonWriter::wide_integer(core::i128 value) {
-    separate();
-    out_.push_back('"');
+    begin_quoted_value();
     core::append_integer(out_, value);
-    out_.push_back('"');
-    after_value_ = true;
+    end_quoted_value();
 }
 
 }  // namespace ballast::api

@@ -25,10 +25,10 @@ public:
     JsonWriter& writer() { return w_; }
 
 private:
-    void user(UserId id) { w_.key("user").string(engine_.user_name(id)); }
-    void pair(PairId id) { w_.key("pair").string(engine_.pair_name(id)); }
-    void order_id(OrderId id) { w_.key("order_id").string(std::to_string(id)); }
-    void type(std::string_view name) { w_.key("type").string(name); }
+    void user(UserId id) { w_.key("user").plain_string(engine_.user_name(id)); }
+    void pair(PairId id) { w_.key("pair").plain_string(engine_.pair_name(id)); }
+    void order_id(OrderId id) { w_.key("order_id").wide_integer(id); }
+    void type(std::string_view name) { w_.key("type").plain_string(name); }
 
     void fields(const std::monostate&) {}
     void fields(const SubmitOrderReply& r) {
@@ -154,7 +154,7 @@ private:
         pair(e.pair);
         order_id(e.order_id);
         w_.key("size").decimal(e.size);
-        w_.key("reason").string(unfilled_reason_name(e.reason));
+        w_.key("reason").plain_string(unfilled_reason_name(e.reason));
     }
     void event_fields(const LiquidityReleasedEvent& e) {
         type("liquidity_released");
@@ -185,7 +185,7 @@ void write_error(JsonWriter& w, std::string_view code, std::string_view message)
     w.begin_object();
     w.key("ok").boolean(false);
     w.key("error").begin_object();
-    w.key("code").string(code);
+    w.key("code").plain_string(code);
     w.key("message").string(message);
     w.end_object();
     w.end_object();

@@ -1,5 +1,9 @@
 #include "core/decimal.hpp"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
+
 #include <boost/multiprecision/cpp_int.hpp>
 
 namespace ballast::core {
@@ -10,31 +14,7 @@ namespace {
 
 constexpr u128 kScaleU = static_cast<u128>(Dec::kScale);
 constexpr u128 kScaleSquared = kScaleU * kScaleU;  // 1e36 fits in 128 bits
-
-// The magnitude of a signed result must be rounded up exactly when the signed
-// rounding pushes it away from zero.
-constexpr MagnitudeRounding magnitude_rounding(bool negative, Rounding rounding) {
-    const bool away_from_zero = negative ? rounding == Rounding::Floor : rounding == Rounding::Ceil;
-    return away_from_zero ? MagnitudeRounding::Up : MagnitudeRounding::Down;
-}
-
-i128 apply_sign(u128 magnitude_value, bool negative) {
-    if (negative) {
-        if (magnitude_value > static_cast<u128>(kI128Max) + 1) throw_overflow();
-        return static_cast<i128>(u128{0} - magnitude_value);
-    }
-    if (magnitude_value > static_cast<u128>(kI128Max)) throw_overflow();
-    return static_cast<i128>(magnitude_value);
-}
-
-// Signed a*b/d on raw values, rounded once.
-i128 signed_mul_div(i128 a, i128 b, i128 d, Rounding rounding) {
-    if (d == 0) throw_overflow();
-    const bool negative = ((a < 0) != (b < 0)) != (d < 0);
-    u128 q = 0;
-    if (!mul_div(magnitude(a), magnitude(b), magnitude(d), magnitude_rounding(negative, rounding), q)) throw_overflow();
-    return apply_sign(q, negative && q != 0);
-}
+constexpr std::uint64_t kScale64 = static_cast<std::uint64_t>(Dec::kScale);
 
 }  // namespace
 
@@ -49,57 +29,7 @@ Dec Dec::from_amount(Amount amount) {
     return from_raw(static_cast<i128>(amount.units()) * kScale);
 }
 
-Dec Dec::operator-() const {
-    if (raw_ == kI128Min) throw_overflow();
-    return from_raw(-raw_);
-}
-
-Dec Dec::abs() const { return raw_ < 0 ? -*this : *this; }
-
-Dec& Dec::operator+=(Dec other) {
-    if (__builtin_add_overflow(raw_, other.raw_, &raw_)) throw_overflow();
-    return *this;
-}
-
-Dec& Dec::operator-=(Dec other) {
-    if (__builtin_sub_overflow(raw_, other.raw_, &raw_)) throw_overflow();
-    return *this;
-}
-
-Amount& Amount::operator+=(Amount other) {
-    if (__builtin_add_overflow(units_, other.units_, &units_)) throw_overflow();
-    return *this;
-}
-
-Amount& Amount::operator-=(Amount other) {
-    if (other.units_ > units_) throw_overflow();
-    units_ -= other.units_;
-    return *this;
-}
-
-Dec mul(Dec a, Dec b, Rounding rounding) {
-    return Dec::from_raw(signed_mul_div(a.raw(), b.raw(), Dec::kScale, rounding));
-}
-
-Dec div(Dec a, Dec b, Rounding rounding) {
-    return Dec::from_raw(signed_mul_div(a.raw(), Dec::kScale, b.raw(), rounding));
-}
-
-Dec mul_div(Dec a, Dec b, Dec c, Rounding rounding) {
-    return Dec::from_raw(signed_mul_div(a.raw(), b.raw(), c.raw(), rounding));
-}
-
-int compare_products(Dec a, Dec b, Dec c, Dec d) {
-    const int left_sign = a.sign() * b.sign();
-    const int right_sign = c.sign() * d.sign();
-    if (left_sign != right_sign) return left_sign < right_sign ? -1 : 1;
-    if (left_sign == 0) return 0;
-    const int magnitude_order =
-        compare_products(magnitude(a.raw()), magnitude(b.raw()), magnitude(c.raw()), magnitude(d.raw()));
-    return left_sign > 0 ? magnitude_order : -magnitude_order;
-}
-
-i128 to_whole(Dec value, Rounding rounding) { return signed_mul_div(value.raw(), 1, Dec::kScale, rounding); }
+i128 to_whole(Dec value, Rounding rounding) { return detail::signed_mul_div(value.raw(), 1, Dec::kScale, rounding); }
 
 Amount to_amount(Dec value, Rounding rounding) {
     const i128 whole = to_whole(value, rounding);
@@ -108,29 +38,28 @@ Amount to_amount(Dec value, Rounding rounding) {
 }
 
 Amount mul_to_amount(Dec a, Dec b, Rounding rounding) {
-    const i128 whole = signed_mul_div(a.raw(), b.raw(), static_cast<i128>(kScaleSquared), rounding);
-    if (whole < 0) throw_overflow();
-    return Amount(static_cast<u128>(whole));
+    if (a.is_zero() || b.is_zero()) return Amount::zero();
+    if (a.is_negative() != b.is_negative()) throw_overflow();  // amounts are never negative
+    u128 q = 0;
+    if (!mul_div_twice(magnitude(a.raw()), magnitude(b.raw()), kScale64, kScale64,
+                       detail::magnitude_rounding(false, rounding), q))
+        throw_overflow();
+    return Amount(q);
 }
 
 Amount mul3_to_amount(Dec a, Dec b, Dec c, Rounding rounding) {
     const bool negative = (a.is_negative() != b.is_negative()) != c.is_negative();
     if (a.is_zero() || b.is_zero() || c.is_zero()) return Amount::zero();
     if (negative) throw_overflow();  // amounts are never negative
-    const MagnitudeRounding dir = magnitude_rounding(false, rounding);
+    const MagnitudeRounding dir = detail::magnitude_rounding(false, rounding);
     const u128 ma = magnitude(a.raw()), mb = magnitude(b.raw()), mc = magnitude(c.raw());
 
     // Fast path: a*b is exact at 18 digits, so one more division is exact too.
-    const U256 ab = mul_wide(ma, mb);
-    if (ab.hi < kScaleU) {
-        u128 rem = 0;
-        const u128 ab_raw = ab.hi == 0 ? ab.lo / kScaleU : div_256_by_128(ab.hi, ab.lo, kScaleU, rem);
-        if (ab.hi == 0) rem = ab.lo % kScaleU;
-        if (rem == 0) {
-            u128 q = 0;
-            if (!mul_div(ab_raw, mc, kScaleSquared, dir, q)) throw_overflow();
-            return Amount(q);
-        }
+    u128 ab_raw = 0, rem = 0;
+    if (mul_divmod(ma, mb, kScaleU, ab_raw, rem) && rem == 0) {
+        u128 q = 0;
+        if (!mul_div_twice(ab_raw, mc, kScale64, kScale64, dir, q)) throw_overflow();
+        return Amount(q);
     }
 
     // Slow path: the exact 384-bit product.
@@ -146,7 +75,8 @@ Amount mul3_to_amount(Dec a, Dec b, Dec c, Rounding rounding) {
 Amount scale_amount(Amount amount, Dec num, Dec den, Rounding rounding) {
     if (!num.is_positive() || !den.is_positive()) throw_overflow();
     u128 q = 0;
-    if (!mul_div(amount.units(), magnitude(num.raw()), magnitude(den.raw()), magnitude_rounding(false, rounding), q))
+    if (!mul_div(amount.units(), magnitude(num.raw()), magnitude(den.raw()),
+                 detail::magnitude_rounding(false, rounding), q))
         throw_overflow();
     return Amount(q);
 }
@@ -156,7 +86,7 @@ Amount mul_div_by_dec(Amount a, Amount b, Dec divisor, Rounding rounding) {
     // a * b / (divisor.raw / 1e18) == (a * 1e18) * b / divisor.raw
     u128 a_scaled = 0, q = 0;
     if (__builtin_mul_overflow(a.units(), kScaleU, &a_scaled)) throw_overflow();
-    if (!mul_div(a_scaled, b.units(), magnitude(divisor.raw()), magnitude_rounding(false, rounding), q))
+    if (!mul_div(a_scaled, b.units(), magnitude(divisor.raw()), detail::magnitude_rounding(false, rounding), q))
         throw_overflow();
     return Amount(q);
 }
@@ -164,7 +94,7 @@ Amount mul_div_by_dec(Amount a, Amount b, Dec divisor, Rounding rounding) {
 Amount mul_div_to_amount(Dec value, Amount b, Amount divisor, Rounding rounding) {
     if (value.is_negative() || divisor.is_zero()) throw_overflow();
     // Two divisions rounded the same way equal one: floor(floor(x/m)/n) == floor(x/(m*n)).
-    const MagnitudeRounding dir = magnitude_rounding(false, rounding);
+    const MagnitudeRounding dir = detail::magnitude_rounding(false, rounding);
     u128 scaled = 0, q = 0;
     if (!mul_div(magnitude(value.raw()), b.units(), divisor.units(), dir, scaled)) throw_overflow();
     if (!mul_div(scaled, 1, kScaleU, dir, q)) throw_overflow();
@@ -207,6 +137,20 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// The value of at most 19 decimal digits (already validated).
+std::uint64_t digits_value(std::string_view digits) {
+    std::uint64_t v = 0;
+    for (char c : digits) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    return v;
+}
+
+constexpr std::array<std::uint64_t, 19> kPow10 = [] {
+    std::array<std::uint64_t, 19> p{};
+    p[0] = 1;
+    for (std::size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 10;
+    return p;
+}();
+
 // Parses "digits[.digits]" into an unsigned value scaled by 10^scale_digits.
 ParseError parse_unsigned_scaled(std::string_view text, int scale_digits, u128 limit, u128& out) {
     if (text.empty()) return ParseError::Empty;
@@ -222,17 +166,28 @@ ParseError parse_unsigned_scaled(std::string_view text, int scale_digits, u128 l
     if (static_cast<int>(frac.size()) > scale_digits) {
         return scale_digits == 0 ? ParseError::Fractional : ParseError::TooManyDigits;
     }
+    const u128 frac_scale = kPow10[static_cast<std::size_t>(scale_digits) - frac.size()];
     u128 value = 0;
-    auto push_digit = [&](char c) {
-        return !__builtin_mul_overflow(value, u128{10}, &value) &&
-               !__builtin_add_overflow(value, u128(c - '0'), &value);
-    };
-    for (char c : whole)
-        if (!push_digit(c)) return ParseError::OutOfRange;
-    for (char c : frac)
-        if (!push_digit(c)) return ParseError::OutOfRange;
-    for (int i = static_cast<int>(frac.size()); i < scale_digits; ++i)
-        if (!push_digit('0')) return ParseError::OutOfRange;
+    if (whole.size() <= 19) {
+        // Common case: whole < 10^19 fits 64 bits, and whole * 10^18 + frac < 10^38
+        // cannot overflow 128 bits, so no checks are needed on the way.
+        value = static_cast<u128>(digits_value(whole)) * kPow10[static_cast<std::size_t>(scale_digits)] +
+                static_cast<u128>(digits_value(frac)) * frac_scale;
+    } else {
+        // Long numbers: 18 digits at a time, each step checked.
+        auto push_digits = [&](std::string_view digits) {
+            while (!digits.empty()) {
+                const std::size_t n = std::min<std::size_t>(digits.size(), 18);
+                if (__builtin_mul_overflow(value, static_cast<u128>(kPow10[n]), &value) ||
+                    __builtin_add_overflow(value, static_cast<u128>(digits_value(digits.substr(0, n))), &value))
+                    return false;
+                digits.remove_prefix(n);
+            }
+            return true;
+        };
+        if (!push_digits(whole) || !push_digits(frac) || __builtin_mul_overflow(value, frac_scale, &value))
+            return ParseError::OutOfRange;
+    }
     if (value > limit) return ParseError::OutOfRange;
     out = value;
     return ParseError::None;
@@ -263,14 +218,32 @@ ParseError parse_amount(std::string_view text, Amount& out) {
 
 namespace {
 
-void append_unsigned(std::string& out, u128 value) {
-    char buf[40];
-    int n = 0;
-    do {
-        buf[n++] = static_cast<char>('0' + static_cast<int>(value % 10));
+// Writes exactly `width` digits of value (< 10^width), zero-padded.
+void write_padded(char* at, std::uint64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+        at[i] = static_cast<char>('0' + value % 10);
         value /= 10;
-    } while (value != 0);
-    while (n > 0) out.push_back(buf[--n]);
+    }
+}
+
+void append_unsigned(std::string& out, u128 value) {
+    // 19-digit chunks keep the digit loop in 64-bit arithmetic; 128-bit
+    // division by 10 would be a library call per digit.
+    constexpr std::uint64_t kChunk = 10'000'000'000'000'000'000ULL;
+    std::uint64_t chunks[3];
+    int n = 0;
+    while (value >= kChunk) {
+        chunks[n++] = static_cast<std::uint64_t>(value % kChunk);
+        value /= kChunk;
+    }
+    char head[20];
+    const auto [end, ec] = std::to_chars(head, head + sizeof head, static_cast<std::uint64_t>(value));
+    out.append(head, end);
+    while (n > 0) {
+        char digits[19];
+        write_padded(digits, chunks[--n], 19);
+        out.append(digits, 19);
+    }
 }
 
 }  // namespace
@@ -286,13 +259,10 @@ void append_to(std::string& out, Dec value) {
     const u128 m = magnitude(value.raw());
     if (value.is_negative()) out.push_back('-');
     append_unsigned(out, m / kScaleU);
-    u128 frac = m % kScaleU;
+    const auto frac = static_cast<std::uint64_t>(m % kScaleU);
     if (frac == 0) return;
     char digits[Dec::kFractionDigits];
-    for (int i = Dec::kFractionDigits - 1; i >= 0; --i) {
-        digits[i] = static_cast<char>('0' + static_cast<int>(frac % 10));
-        frac /= 10;
-    }
+    write_padded(digits, frac, Dec::kFractionDigits);
     int len = Dec::kFractionDigits;
     while (digits[len - 1] == '0') --len;
     out.push_back('.');

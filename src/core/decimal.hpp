@@ -61,10 +61,19 @@ public:
 
     constexpr auto operator<=>(const Dec&) const = default;
 
-    Dec operator-() const;
-    Dec abs() const;
-    Dec& operator+=(Dec other);
-    Dec& operator-=(Dec other);
+    Dec operator-() const {
+        if (raw_ == kI128Min) throw_overflow();
+        return from_raw(-raw_);
+    }
+    Dec abs() const { return raw_ < 0 ? -*this : *this; }
+    Dec& operator+=(Dec other) {
+        if (__builtin_add_overflow(raw_, other.raw_, &raw_)) throw_overflow();
+        return *this;
+    }
+    Dec& operator-=(Dec other) {
+        if (__builtin_sub_overflow(raw_, other.raw_, &raw_)) throw_overflow();
+        return *this;
+    }
     friend Dec operator+(Dec a, Dec b) { return a += b; }
     friend Dec operator-(Dec a, Dec b) { return a -= b; }
 
@@ -82,8 +91,16 @@ public:
     constexpr bool is_zero() const { return units_ == 0; }
     constexpr auto operator<=>(const Amount&) const = default;
 
-    Amount& operator+=(Amount other);
-    Amount& operator-=(Amount other);  // throws when the result would be negative
+    Amount& operator+=(Amount other) {
+        if (__builtin_add_overflow(units_, other.units_, &units_)) throw_overflow();
+        return *this;
+    }
+    // Throws when the result would be negative.
+    Amount& operator-=(Amount other) {
+        if (other.units_ > units_) throw_overflow();
+        units_ -= other.units_;
+        return *this;
+    }
     friend Amount operator+(Amount a, Amount b) { return a += b; }
     friend Amount operator-(Amount a, Amount b) { return a -= b; }
     constexpr Amount saturating_sub(Amount other) const {
@@ -99,14 +116,56 @@ constexpr Dec max(Dec a, Dec b) { return a < b ? b : a; }
 constexpr Amount min(Amount a, Amount b) { return a < b ? a : b; }
 constexpr Dec clamp(Dec x, Dec lo, Dec hi) { return min(max(x, lo), hi); }
 
+namespace detail {
+
+// The magnitude of a signed result must be rounded up exactly when the signed
+// rounding pushes it away from zero.
+constexpr MagnitudeRounding magnitude_rounding(bool negative, Rounding rounding) {
+    const bool away_from_zero = negative ? rounding == Rounding::Floor : rounding == Rounding::Ceil;
+    return away_from_zero ? MagnitudeRounding::Up : MagnitudeRounding::Down;
+}
+
+inline i128 apply_sign(u128 magnitude_value, bool negative) {
+    if (negative) {
+        if (magnitude_value > static_cast<u128>(kI128Max) + 1) throw_overflow();
+        return static_cast<i128>(u128{0} - magnitude_value);
+    }
+    if (magnitude_value > static_cast<u128>(kI128Max)) throw_overflow();
+    return static_cast<i128>(magnitude_value);
+}
+
+// Signed a*b/d on raw values, rounded once.
+inline i128 signed_mul_div(i128 a, i128 b, i128 d, Rounding rounding) {
+    if (d == 0) throw_overflow();
+    const bool negative = ((a < 0) != (b < 0)) != (d < 0);
+    u128 q = 0;
+    if (!mul_div(magnitude(a), magnitude(b), magnitude(d), magnitude_rounding(negative, rounding), q)) throw_overflow();
+    return apply_sign(q, negative && q != 0);
+}
+
+}  // namespace detail
+
 // a * b, rounded once.
-Dec mul(Dec a, Dec b, Rounding rounding);
+inline Dec mul(Dec a, Dec b, Rounding rounding) {
+    return Dec::from_raw(detail::signed_mul_div(a.raw(), b.raw(), Dec::kScale, rounding));
+}
 // a / b, rounded once. Division by zero throws ArithmeticOverflow.
-Dec div(Dec a, Dec b, Rounding rounding);
+inline Dec div(Dec a, Dec b, Rounding rounding) {
+    return Dec::from_raw(detail::signed_mul_div(a.raw(), Dec::kScale, b.raw(), rounding));
+}
 // a * b / c with a 256-bit intermediate, rounded once.
-Dec mul_div(Dec a, Dec b, Dec c, Rounding rounding);
+inline Dec mul_div(Dec a, Dec b, Dec c, Rounding rounding) {
+    return Dec::from_raw(detail::signed_mul_div(a.raw(), b.raw(), c.raw(), rounding));
+}
 // Exact three-way comparison of a*b with c*d.
-int compare_products(Dec a, Dec b, Dec c, Dec d);
+inline int compare_products(Dec a, Dec b, Dec c, Dec d) {
+    const int left_sign = a.sign() * b.sign();
+    const int right_sign = c.sign() * d.sign();
+    if (left_sign != right_sign) return left_sign < right_sign ? -1 : 1;
+    if (left_sign == 0) return 0;
+    const int order = compare_products(magnitude(a.raw()), magnitude(b.raw()), magnitude(c.raw()), magnitude(d.raw()));
+    return left_sign > 0 ? order : -order;
+}
 
 // Rounds to a whole number of base units. Throws when the result is negative.
 Amount to_amount(Dec value, Rounding rounding);

@@ -83,8 +83,8 @@ std::optional<PairId> Engine::find_pair(const Name& name) const {
     return it->second;
 }
 
-UserId Engine::user_for_write(const Name& name) {
-    if (const auto existing = find_user(name)) return *existing;
+UserId Engine::user_for_write(const Name& name, std::optional<UserId> known) {
+    if (known) return *known;
     const auto id = static_cast<UserId>(users_.size());
     users_.emplace_back();
     users_.back().name = name;

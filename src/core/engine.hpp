@@ -124,7 +124,8 @@ private:
     // every matured unlock. Called once per accepted command, after validation.
     void accept(const Command& command);
     void release_matured_unlocks();
-    UserId user_for_write(const Name& name);
+    // The user's id, registering the name first if it is new.
+    UserId user_for_write(const Name& name, std::optional<UserId> known);
 
     Result handle(const Command& c, const SetParams& cmd);
     Result handle(const Command& c, const SetPair& cmd);

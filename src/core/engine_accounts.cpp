@@ -9,7 +9,7 @@ Engine::Result Engine::handle(const Command& c, const DepositMargin& cmd) {
     const auto existing = find_user(cmd.user);
     const Amount margin = (existing ? users_[*existing].margin : Amount::zero()) + cmd.amount;
     accept(c);
-    users_[user_for_write(cmd.user)].margin = margin;
+    users_[user_for_write(cmd.user, existing)].margin = margin;
     return Reply{};
 }
 
@@ -57,7 +57,7 @@ Engine::Result Engine::handle(const Command& c, const DepositLiquidity& cmd) {
     accept(c);
     vault_.balance = balance;
     vault_.share_supply = supply;
-    users_[user_for_write(cmd.user)].vault_shares = user_shares;
+    users_[user_for_write(cmd.user, existing)].vault_shares = user_shares;
     return Reply{DepositLiquidityReply{shares}};
 }
 

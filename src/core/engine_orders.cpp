@@ -81,6 +81,9 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     }
 
     // Step 9: a limit remainder rests (within the open-order cap) with its margin reserved.
+    // Only a reduce-only order can both fill and rest, and it reserves nothing;
+    // any other order that rests has filled nothing, so its reservation is
+    // exactly the margin just required (same opening, same limit price).
     const Dec remainder = cmd.size - fill_size;
     bool rests = false;
     Amount reservation;
@@ -88,11 +91,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     if (!is_market && !remainder.is_zero()) {
         if ((user_id ? book_.count_of_user(*user_id) : 0) < params_.max_open_orders) {
             rests = true;
-            if (!cmd.reduce_only) {
-                const Dec position_after = fill ? fill->position.size : position;
-                reservation =
-                    compute_required_margin(decompose_fill(remainder, position_after).opening, cmd.limit_price, params);
-            }
+            reservation = required;
             reserved_after += reservation;
         } else {
             reason = UnfilledReason::MaxOpenOrders;
@@ -101,7 +100,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
 
     accept(c);
     ++next_order_id_;
-    const UserId uid = user_for_write(cmd.user);
+    const UserId uid = user_for_write(cmd.user, user_id);
     if (fill) {
         fill->user = uid;
         apply_fill(*fill);

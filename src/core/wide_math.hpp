@@ -38,54 +38,120 @@ constexpr U256 mul_wide(u128 a, u128 b) {
     return {hi, lo};
 }
 
+// One step of long division by a 64-bit divisor: (hi:lo) / d with hi < d, so
+// the quotient fits in 64 bits. On x86-64 this is a single `div` instruction;
+// the compiler cannot know the quotient fits and would call a 128-bit routine.
+inline std::uint64_t div_step(std::uint64_t hi, std::uint64_t lo, std::uint64_t d, std::uint64_t& rem) {
+#if defined(__x86_64__)
+    std::uint64_t q = 0, r = 0;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d));
+    rem = r;
+    return q;
+#else
+    const u128 n = (static_cast<u128>(hi) << 64) | lo;
+    rem = static_cast<std::uint64_t>(n % d);
+    return static_cast<std::uint64_t>(n / d);
+#endif
+}
+
+// Divides the 256-bit value (hi:lo) by a divisor below 2^64 (the common case:
+// the fixed-point scale 10^18), limb by limb. Requires hi < d.
+inline u128 div_256_by_64(u128 hi, u128 lo, std::uint64_t d, u128& rem) {
+    const std::uint64_t limbs[4] = {static_cast<std::uint64_t>(hi >> 64), static_cast<std::uint64_t>(hi),
+                                    static_cast<std::uint64_t>(lo >> 64), static_cast<std::uint64_t>(lo)};
+    std::uint64_t r = 0;
+    std::uint64_t q[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 4; ++i) {
+        if (r == 0 && limbs[i] < d) {
+            r = limbs[i];  // quotient digit 0: skip the division
+            continue;
+        }
+        q[i] = div_step(r, limbs[i], d, r);
+    }
+    rem = r;
+    return (static_cast<u128>(q[2]) << 64) | q[3];  // q[0] and q[1] are 0 because hi < d
+}
+
 // Divides the 256-bit value (hi:lo) by d when hi < d (so the quotient fits in
-// 128 bits). Knuth's algorithm D specialised to a two-word dividend with
-// 64-bit half-words (Hacker's Delight, divlu).
-constexpr u128 div_256_by_128(u128 hi, u128 lo, u128 d, u128& rem) {
+// 128 bits and d is non-zero). Knuth's algorithm D for a two-word dividend,
+// with 64-bit digits (Hacker's Delight, divlu); each digit estimate is one
+// hardware division.
+inline u128 div_256_by_128(u128 hi, u128 lo, u128 d, u128& rem) {
     constexpr u128 kBase = u128{1} << 64;
     constexpr u128 kMask = kBase - 1;
-    int shift = 0;
-    for (u128 probe = d; (probe >> 127) == 0; probe <<= 1) ++shift;
+    const auto d_hi = static_cast<std::uint64_t>(d >> 64);
+    const int shift = d_hi != 0 ? __builtin_clzll(d_hi) : 64 + __builtin_clzll(static_cast<std::uint64_t>(d));
     const u128 v = d << shift;
     const u128 u32 = shift == 0 ? hi : (hi << shift) | (lo >> (128 - shift));
     const u128 u10 = lo << shift;
     const u128 vn1 = v >> 64, vn0 = v & kMask;
     const u128 un1 = u10 >> 64, un0 = u10 & kMask;
 
-    u128 q1 = u32 / vn1;
-    u128 rhat = u32 - q1 * vn1;
-    while (q1 >= kBase || q1 * vn0 > ((rhat << 64) | un1)) {
-        --q1;
-        rhat += vn1;
-        if (rhat >= kBase) break;
-    }
+    // One quotient digit of (u:next) / v: estimated from u / vn1 (at most base - 1), then corrected.
+    auto digit = [&](u128 u, u128 next) {
+        u128 q = 0, rhat = 0;
+        const auto u_hi = static_cast<std::uint64_t>(u >> 64);
+        if (u_hi >= vn1) {
+            q = kBase - 1;
+            rhat = u - q * vn1;
+        } else {
+            std::uint64_t r = 0;
+            q = div_step(u_hi, static_cast<std::uint64_t>(u), static_cast<std::uint64_t>(vn1), r);
+            rhat = r;
+        }
+        while (rhat < kBase && q * vn0 > ((rhat << 64) | next)) {
+            --q;
+            rhat += vn1;
+        }
+        return q;
+    };
+    const u128 q1 = digit(u32, un1);
     const u128 u21 = ((u32 << 64) | un1) - q1 * v;  // exact modulo 2^128
-
-    u128 q0 = u21 / vn1;
-    rhat = u21 - q0 * vn1;
-    while (q0 >= kBase || q0 * vn0 > ((rhat << 64) | un0)) {
-        --q0;
-        rhat += vn1;
-        if (rhat >= kBase) break;
-    }
+    const u128 q0 = digit(u21, un0);
     rem = (((u21 << 64) | un0) - q0 * v) >> shift;
     return (q1 << 64) | q0;
 }
 
-// out = round(a * b / d). Returns false when d == 0 or the quotient does not
-// fit in 128 bits; `out` is untouched then.
-constexpr bool mul_div(u128 a, u128 b, u128 d, MagnitudeRounding rounding, u128& out) {
+// q = floor(a * b / d), r = the remainder. Returns false when d == 0 or the
+// quotient does not fit in 128 bits.
+inline bool mul_divmod(u128 a, u128 b, u128 d, u128& q, u128& r) {
     if (d == 0) return false;
     const U256 p = mul_wide(a, b);
-    u128 q = 0, r = 0;
-    if (p.hi == 0) {
+    if (p.hi >= d) return false;
+    if ((d >> 64) == 0) {
+        q = div_256_by_64(p.hi, p.lo, static_cast<std::uint64_t>(d), r);
+    } else if (p.hi == 0) {
         q = p.lo / d;
         r = p.lo % d;
     } else {
-        if (p.hi >= d) return false;
         q = div_256_by_128(p.hi, p.lo, d, r);
     }
+    return true;
+}
+
+// out = round(a * b / d). Returns false when d == 0 or the quotient does not
+// fit in 128 bits; `out` is untouched then.
+inline bool mul_div(u128 a, u128 b, u128 d, MagnitudeRounding rounding, u128& out) {
+    u128 q = 0, r = 0;
+    if (!mul_divmod(a, b, d, q, r)) return false;
     if (rounding == MagnitudeRounding::Up && r != 0) {
+        if (q == kU128Max) return false;
+        ++q;
+    }
+    out = q;
+    return true;
+}
+
+// out = round(a * b / (d1 * d2)) for divisors below 2^64 (e.g. 10^18 twice),
+// as two fast limb divisions; the remainders together decide the rounding.
+inline bool mul_div_twice(u128 a, u128 b, std::uint64_t d1, std::uint64_t d2, MagnitudeRounding rounding, u128& out) {
+    const U256 p = mul_wide(a, b);
+    if (d1 == 0 || d2 == 0) return false;
+    if (p.hi >= d1) return mul_div(a, b, static_cast<u128>(d1) * d2, rounding, out);  // very large products
+    u128 r1 = 0, r2 = 0;
+    const u128 q1 = div_256_by_64(p.hi, p.lo, d1, r1);
+    u128 q = div_256_by_64(0, q1, d2, r2);
+    if (rounding == MagnitudeRounding::Up && (r1 | r2) != 0) {
         if (q == kU128Max) return false;
         ++q;
     }
