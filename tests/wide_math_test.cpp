@@ -88,6 +88,22 @@ TEST(WideMath, MulDivRandomAgreesWithBoost) {
     for (int i = 0; i < 300000; ++i) expect_matches(random_u128(rng), random_u128(rng), random_u128(rng));
 }
 
+TEST(WideMath, MulDivByFixedPointScaledDivisorsAgreesWithBoost) {
+    // Divisors like k * 10^18 and k * 2^n take the shifted fast path.
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 200000; ++i) {
+        u128 d = random_u128(rng) >> (rng() % 100);
+        if (d == 0) d = 1;
+        const int zeros = static_cast<int>(rng() % 90);
+        if (rng() % 2) {
+            for (int k = 0; k < zeros / 3 && d < (~u128{0}) / 10; ++k) d *= 10;
+        } else {
+            d <<= std::min(zeros, __builtin_clzll(static_cast<std::uint64_t>(d >> 64) | 1));
+        }
+        expect_matches(random_u128(rng), random_u128(rng), d);
+    }
+}
+
 TEST(WideMath, RoundsOnceInTheAskedDirection) {
     u128 q = 0;
     ASSERT_TRUE(ballast::core::mul_div(7, 1, 2, MagnitudeRounding::Down, q));

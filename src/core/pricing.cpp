@@ -19,12 +19,10 @@ namespace {
 // oracle * (1 + numerator / denominator), with the premium clamped to
 // [-M, M] by exact comparison, and a single final rounding.
 Dec apply_premium(Dec oracle_price, Dec numerator, Dec denominator, const PairParams& params, Rounding rounding) {
+    // |numerator / denominator| >= M, decided exactly (denominator > 0).
     const Dec m = params.max_abs_premium;
-    if (compare_products(numerator, Dec::one(), denominator, m) >= 0) {
-        return mul(oracle_price, Dec::one() + m, rounding);
-    }
-    if (compare_products(numerator, Dec::one(), denominator, -m) <= 0) {
-        return mul(oracle_price, Dec::one() - m, rounding);
+    if (compare_products(numerator.abs(), Dec::one(), denominator, m) >= 0) {
+        return mul(oracle_price, numerator.is_negative() ? Dec::one() - m : Dec::one() + m, rounding);
     }
     return mul_div(oracle_price, denominator + numerator, denominator, rounding);
 }

@@ -120,7 +120,24 @@ inline bool mul_divmod(u128 a, u128 b, u128 d, u128& q, u128& r) {
     if (p.hi >= d) return false;
     if ((d >> 64) == 0) {
         q = div_256_by_64(p.hi, p.lo, static_cast<std::uint64_t>(d), r);
-    } else if (p.hi == 0) {
+        return true;
+    }
+    // Fixed-point divisors are mostly k * 10^18 = k * 2^18 * 5^18: without
+    // their factors of two they often fit 64 bits, and floor(p / (d' * 2^s))
+    // == floor((p >> s) / d'), so the fast division still applies.
+    const auto d_lo = static_cast<std::uint64_t>(d);
+    const int shift = d_lo != 0 ? __builtin_ctzll(d_lo) : 64 + __builtin_ctzll(static_cast<std::uint64_t>(d >> 64));
+    const u128 d_odd = d >> shift;  // shift is in [1, 127] because d >= 2^64
+    if ((d_odd >> 64) == 0) {
+        const u128 shifted_hi = p.hi >> shift;
+        const u128 shifted_lo = (p.lo >> shift) | (p.hi << (128 - shift));
+        if (shifted_hi >= d_odd) return false;
+        u128 r_odd = 0;
+        q = div_256_by_64(shifted_hi, shifted_lo, static_cast<std::uint64_t>(d_odd), r_odd);
+        r = (r_odd << shift) | (p.lo & ((u128{1} << shift) - 1));
+        return true;
+    }
+    if (p.hi == 0) {
         q = p.lo / d;
         r = p.lo % d;
     } else {
