@@ -21,9 +21,12 @@ using namespace ballast::testing;
 constexpr int kUsers = 12;
 const char* const kPairs[] = {"BTC", "ETH", "SOL"};
 
+// risk: the risk engine's features on (maintenance margin and liquidation,
+// fees, funding, ADL, oracle age, market status, forced closes), with time
+// moving by up to an hour a command so funding matters.
 class CommandGenerator {
 public:
-    explicit CommandGenerator(std::uint64_t seed) : rng_(seed) {
+    CommandGenerator(std::uint64_t seed, bool risk) : rng_(seed), risk_(risk) {
         for (const char* pair : kPairs) prices_[pair] = 100'000;  // in 1/1000 units: 100.000
     }
 
@@ -31,7 +34,15 @@ public:
     Command next(const Engine& engine) {
         ++count_;
         if (count_ <= 3) return {std::nullopt, SetPair{name(kPairs[count_ - 1]), pair_params()}};
-        if (count_ == 4) return {std::nullopt, SetParams{2'000, 20, std::nullopt}};
+        if (count_ == 4) {
+            SetParams p{2'000, 20, std::nullopt};
+            if (risk_) {
+                p.max_oracle_age_ms = 20'000'000;
+                p.protocol_fee_share = milli(300);
+                p.adl_trigger_ratio = milli(50);
+            }
+            return {std::nullopt, p};
+        }
         if (count_ == 5) return oracle_update();
         if (count_ == 6) return {tick(), DepositLiquidity{name("lp0"), Amount(5'000), std::nullopt}};
 
@@ -47,7 +58,10 @@ public:
         if (roll < 93) return {tick(), QueryUser{user()}};
         if (roll < 95) return {tick(), QueryVault{}};
         if (roll < 96) return {tick(), SetPair{name(kPairs[pick(0, 2)]), pair_params()}};
-        if (roll < 97) return {time_ - pick(1, 50), QueryVault{}};  // time going backwards: rejected
+        if (roll < 97) {
+            if (risk_ && pick(0, 1) == 0) return risk_command();
+            return {time_ - pick(1, 50), QueryVault{}};  // time going backwards: rejected
+        }
         if (roll < 98)
             return {tick(),
                     SubmitOrder{user(), name("NOPE"), Dec::one(), OrderKind::Market, Dec::zero(), Dec::zero(), false}};
@@ -58,8 +72,17 @@ private:
     int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
     std::optional<TimeMs> tick() {
         if (pick(0, 3) == 0) return std::nullopt;  // no time: the clock stays
-        time_ += pick(0, 400);
+        time_ += risk_ ? pick(0, 4'000'000) : pick(0, 400);
         return time_;
+    }
+    Command risk_command() {
+        const int roll = pick(0, 9);
+        if (roll < 2) {
+            const PairStatus statuses[] = {PairStatus::Active, PairStatus::Active, PairStatus::ReduceOnly,
+                                           PairStatus::Paused};
+            return {tick(), SetPairStatus{name(kPairs[pick(0, 2)]), statuses[pick(0, 3)]}};
+        }
+        return {tick(), ForceClose{user(), name(roll < 4 ? "admin" : "keeper")}};
     }
     Name user() { return name("u" + std::to_string(pick(0, kUsers - 1))); }
     Name lp() { return name("lp" + std::to_string(pick(0, 2))); }
@@ -71,8 +94,22 @@ private:
     static Dec milli(std::int64_t v) { return Dec::from_raw(static_cast<i128>(v) * (Dec::kScale / 1000)); }
 
     PairParams pair_params() {
-        return PairParams{milli(pick(50, 5'000) * 1000), milli(pick(0, 100)), milli(pick(20, 400) * 1000),
-                          milli(pick(20, 500))};
+        PairParams p{milli(pick(50, 5'000) * 1000), milli(pick(0, 100)), milli(pick(20, 400) * 1000),
+                     milli(pick(20, 500))};
+        if (risk_) {
+            const int imr = static_cast<int>(p.initial_margin_ratio.raw() / (Dec::kScale / 1000));
+            const int mmr = pick(imr / 4 + 1, imr / 2 + 1);
+            const int taker = pick(0, std::min(5, mmr / 2));
+            p.maintenance_margin_ratio = milli(mmr);
+            p.taker_fee_rate = milli(taker);
+            p.maker_fee_rate = milli(pick(0, taker));
+            p.liquidation_fee_rate = milli(pick(0, mmr - taker));
+            p.max_funding_velocity = milli(pick(0, 2'000));
+            p.max_abs_funding_rate = milli(pick(0, 100));
+            p.max_limit_price_deviation = pick(0, 3) == 0 ? milli(pick(20, 200)) : Dec::zero();
+            p.min_order_notional = pick(0, 3) == 0 ? milli(pick(0, 50'000)) : Dec::zero();
+        }
+        return p;
     }
     Command oracle_update() {
         OracleUpdate update;
@@ -115,6 +152,7 @@ private:
     }
 
     std::mt19937_64 rng_;
+    bool risk_;
     std::map<std::string, std::int64_t> prices_;
     TimeMs time_ = 0;
     int count_ = 0;
@@ -137,10 +175,13 @@ struct FundsLedger {
 };
 
 void check_invariants(const Engine& engine, const FundsLedger& ledger) {
-    u128 held = engine.vault().balance.units();
+    u128 held = engine.vault().balance.units() + engine.vault().treasury.units();
     u128 shares = 0;
     std::vector<Dec> long_oi(engine.pair_count()), short_oi(engine.pair_count());
     std::vector<i128> entry_sum(engine.pair_count(), 0);
+    std::vector<Dec> entry_funding_sum(engine.pair_count());
+    std::vector<Dec> accrued_sum(engine.pair_count());
+    std::vector<std::size_t> holder_count(engine.pair_count(), 0);
     for (UserId id = 0; id < engine.user_count(); ++id) {
         const UserState& user = engine.user(id);
         held += user.margin.units();
@@ -160,6 +201,13 @@ void check_invariants(const Engine& engine, const FundsLedger& ledger) {
 
         for (const PositionEntry& e : user.positions) {
             ASSERT_FALSE(e.position.size.is_zero());
+            const PairState& pair = engine.pair(e.pair);
+            ASSERT_LT(e.holder_slot, pair.holders.size());
+            ASSERT_EQ(pair.holders[e.holder_slot], id) << "holders index";
+            ++holder_count[e.pair];
+            entry_funding_sum[e.pair] += mul(e.position.size, e.position.entry_funding_per_unit, Rounding::Floor);
+            accrued_sum[e.pair] += accrued_funding(e.position.size, engine.funding_now(pair).cumulative_per_unit,
+                                                   e.position.entry_funding_per_unit);
             if (e.position.size.is_positive()) {
                 long_oi[e.pair] += e.position.size;
                 entry_sum[e.pair] += static_cast<i128>(e.position.cost_basis.units());
@@ -175,17 +223,46 @@ void check_invariants(const Engine& engine, const FundsLedger& ledger) {
         ASSERT_EQ(engine.pair(p).long_oi, long_oi[p]) << "long OI of " << engine.pair_name(p);
         ASSERT_EQ(engine.pair(p).short_oi, short_oi[p]) << "short OI of " << engine.pair_name(p);
         ASSERT_TRUE(engine.pair(p).oi_weighted_entry_price == entry_sum[p]) << "entry accumulator";
+        ASSERT_EQ(engine.pair(p).oi_weighted_entry_funding, entry_funding_sum[p]) << "entry funding accumulator";
+        ASSERT_EQ(engine.pair(p).holders.size(), holder_count[p]) << "holders of " << engine.pair_name(p);
+        // Funding owed to the vault by its accumulator equals the sum of what each
+        // position owes, to the rounding of each term (1e-18 per term).
+        const PairState& pair = engine.pair(p);
+        if (!pair.holders.empty()) {
+            const Dec by_accumulator = mul(engine.funding_now(pair).cumulative_per_unit, pair.skew(), Rounding::Floor) -
+                                       pair.oi_weighted_entry_funding;
+            const i128 slack = 3 * static_cast<i128>(pair.holders.size() + 1);
+            ASSERT_LE(magnitude((by_accumulator - accrued_sum[p]).raw()), static_cast<u128>(slack))
+                << "funding accumulator of " << engine.pair_name(p);
+        }
     }
 }
 
 struct RunStats {
     int accepted = 0, rejected = 0, fills = 0, shortfalls = 0, bad_debts = 0, releases = 0;
+    int liquidations = 0, adls = 0, funding_settlements = 0, fees = 0;
 };
 
+// After an oracle update, nobody whose prices are all fresh is left liquidatable.
+void check_no_one_liquidatable(const Engine& engine) {
+    for (UserId id = 0; id < engine.user_count(); ++id) {
+        const UserState& user = engine.user(id);
+        bool fresh = true;
+        for (const PositionEntry& e : user.positions) {
+            const PairState& pair = engine.pair(e.pair);
+            fresh = fresh && (engine.params().max_oracle_age_ms == 0 ||
+                              engine.clock() - pair.price_time <= engine.params().max_oracle_age_ms);
+        }
+        if (fresh) {
+            ASSERT_FALSE(engine.is_liquidatable(user)) << "left liquidatable: " << user.name.view();
+        }
+    }
+}
+
 // Runs `count` commands; returns the replay-contract output of the whole run.
-std::string run_stream(std::uint64_t seed, int count, bool check, RunStats* stats = nullptr) {
+std::string run_stream(std::uint64_t seed, bool risk, int count, bool check, RunStats* stats = nullptr) {
     Engine engine;
-    CommandGenerator generator(seed);
+    CommandGenerator generator(seed, risk);
     FundsLedger ledger;
     std::string output;
     for (int i = 0; i < count; ++i) {
@@ -201,6 +278,7 @@ std::string run_stream(std::uint64_t seed, int count, bool check, RunStats* stat
         }
         ledger.record(command, outcome, engine.events());
         check_invariants(engine, ledger);
+        if (outcome.ok() && std::holds_alternative<OracleUpdate>(command.body)) check_no_one_liquidatable(engine);
         if (::testing::Test::HasFatalFailure() || ::testing::Test::HasNonfatalFailure()) {
             ADD_FAILURE() << "seed " << seed << ", command " << i;
             return output;
@@ -211,6 +289,10 @@ std::string run_stream(std::uint64_t seed, int count, bool check, RunStats* stat
             stats->shortfalls += static_cast<int>(events_of<VaultShortfallEvent>(engine.events()).size());
             stats->bad_debts += static_cast<int>(events_of<BadDebtEvent>(engine.events()).size());
             stats->releases += static_cast<int>(events_of<LiquidityReleasedEvent>(engine.events()).size());
+            for (const ForceCloseEvent& e : events_of<ForceCloseEvent>(engine.events()))
+                (e.is_adl ? stats->adls : stats->liquidations)++;
+            stats->funding_settlements += static_cast<int>(events_of<FundingSettledEvent>(engine.events()).size());
+            for (const FillEvent& e : events_of<FillEvent>(engine.events())) stats->fees += e.fee.is_zero() ? 0 : 1;
         }
     }
     return output;
@@ -220,13 +302,12 @@ class EngineProperty : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(EngineProperty, InvariantsHoldOverRandomCommands) {
     RunStats stats;
-    run_stream(GetParam(), 40'000, /*check=*/true, &stats);
+    run_stream(GetParam(), /*risk=*/false, 40'000, /*check=*/true, &stats);
     // The stream must exercise the engine, or the invariants prove little.
     EXPECT_GT(stats.fills, 2'000);
     EXPECT_GT(stats.rejected, 1'000);
     EXPECT_GT(stats.accepted, 20'000);
     EXPECT_GT(stats.releases, 20);
-    EXPECT_GT(stats.bad_debts, 0);
     EXPECT_GT(stats.shortfalls, 0);
     RecordProperty("fills", stats.fills);
     RecordProperty("shortfalls", stats.shortfalls);
@@ -236,11 +317,32 @@ TEST_P(EngineProperty, InvariantsHoldOverRandomCommands) {
 // Three seeds of 40,000 commands: 120,000 random commands checked in all.
 INSTANTIATE_TEST_SUITE_P(Seeds, EngineProperty, ::testing::Values(1u, 42u, 20261122u));
 
+class RiskEngineProperty : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(RiskEngineProperty, InvariantsHoldWithFundingFeesAndLiquidations) {
+    RunStats stats;
+    run_stream(GetParam(), /*risk=*/true, 35'000, /*check=*/true, &stats);
+    EXPECT_GT(stats.fills, 2'000);
+    EXPECT_GT(stats.liquidations, 5);
+    EXPECT_GT(stats.funding_settlements, 500);
+    EXPECT_GT(stats.fees, 500);
+    RecordProperty("fills", stats.fills);
+    RecordProperty("liquidations", stats.liquidations);
+    RecordProperty("adls", stats.adls);
+    RecordProperty("bad_debts", stats.bad_debts);
+    RecordProperty("funding_settlements", stats.funding_settlements);
+}
+
+// Three seeds of 35,000 commands with time moving: 105,000 more.
+INSTANTIATE_TEST_SUITE_P(Seeds, RiskEngineProperty, ::testing::Values(3u, 77u, 20261123u));
+
 TEST(EngineDeterminism, SameInputGivesByteIdenticalOutput) {
-    const std::string first = run_stream(7, 20'000, /*check=*/false);
-    const std::string second = run_stream(7, 20'000, /*check=*/false);
-    EXPECT_EQ(first.size(), second.size());
-    EXPECT_TRUE(first == second);
+    for (bool risk : {false, true}) {
+        const std::string first = run_stream(7, risk, 20'000, /*check=*/false);
+        const std::string second = run_stream(7, risk, 20'000, /*check=*/false);
+        EXPECT_EQ(first.size(), second.size());
+        EXPECT_TRUE(first == second);
+    }
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST(ReplayContract, OneResultLinePerCommandThroughTheBinary) {
     // 100 * (1 + (0 + 50/2)/1000) = 102.5; the first order takes id 1.
     EXPECT_EQ(
         lines[3],
-        R"({"ok":true,"order_id":"1","filled":"50","exec_price":"102.5","rested":"0","events":[{"type":"fill","user":"alice","pair":"BTC","order_id":"1","size":"50","price":"102.5","realized_pnl":"0"}]})");
+        R"({"ok":true,"order_id":"1","filled":"50","exec_price":"102.5","rested":"0","events":[{"type":"fill","user":"alice","pair":"BTC","order_id":"1","size":"50","price":"102.5","realized_pnl":"0","fee":"0","funding":"0"}]})");
     EXPECT_EQ(error_code_of(lines[4]), "invalid_input");
     EXPECT_EQ(error_code_of(lines[5]), "time_went_backwards");
     // Sell 10 at 120 while a sell of 10 would get 100 * (1 + (50 - 5)/1000) = 104.5: it rests,
@@ -80,13 +80,17 @@ TEST(ReplayContract, OneResultLinePerCommandThroughTheBinary) {
     EXPECT_EQ(
         lines[6],
         R"({"ok":true,"order_id":"2","filled":"0","rested":"-10","events":[{"type":"order_rested","user":"alice","pair":"BTC","order_id":"2","size":"-10","limit_price":"120","reduce_only":false,"reserved_margin":"0","created_at":1500}]})");
-    // Vault: balance 0, cost basis 50 * 102.5 = 5125, unrealized 5125 - 100 * 50 = 125.
+    // Vault: balance 0, cost basis 50 * 102.5 = 5125, unrealized 5125 - 100 * 50 = 125; no funding or fees.
     EXPECT_EQ(lines[7],
-              R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"125","equity":"125","events":[]})");
-    // Used margin ceil(50 * 100 * 0.05) = 250, available 1000 - 250 - 0 = 750.
+              R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"125","unrealized_funding":"0",)"
+              R"("equity":"125","treasury":"0","events":[]})");
+    // Used margin ceil(50 * 100 * 0.05) = 250. Equity 1000 + (50 * 100 - 5125) = 875, so
+    // available = min(1000, 875) - 250 - 0 = 625. No maintenance ratio: no liquidation price.
     EXPECT_EQ(lines[8],
-              R"({"ok":true,"margin":"1000","reserved_margin":"0","used_margin":"250","available_margin":"750",)"
-              R"("vault_shares":"0","unlocks":[],"positions":{"BTC":{"size":"50","cost_basis":"5125"}},)"
+              R"({"ok":true,"margin":"1000","reserved_margin":"0","used_margin":"250","available_margin":"625",)"
+              R"("vault_shares":"0","equity":"875","maintenance_margin":"0","unrealized_pnl":"-125",)"
+              R"("accrued_funding":"0","unlocks":[],"positions":{"BTC":{"size":"50","cost_basis":"5125",)"
+              R"("entry_funding_per_unit":"0","accrued_funding":"0","liquidation_price":null}},)"
               R"("open_orders":[{"order_id":"2","pair":"BTC","size":"-10","limit_price":"120","reduce_only":false,)"
               R"("reserved_margin":"0","created_at":1500}],"events":[]})");
 }
@@ -178,8 +182,8 @@ TEST(ReplayContract, ABadLineDoesNotStopTheReplay) {
     const auto lines = split_lines(out);
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_EQ(error_code_of(lines[0]), "invalid_input");
-    EXPECT_EQ(lines[1],
-              R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"0","equity":"0","events":[]})");
+    EXPECT_EQ(lines[1], R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"0","unrealized_funding":"0",)"
+                        R"("equity":"0","treasury":"0","events":[]})");
 }
 
 }  // namespace

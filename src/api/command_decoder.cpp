@@ -110,6 +110,12 @@ public:
 
     Amount amount(std::string_view key) const { return to_amount(key, require(key)); }
 
+    std::optional<Dec> optional_decimal(std::string_view key) const {
+        const json::element* v = find(key);
+        if (v == nullptr) return std::nullopt;
+        return to_decimal(key, *v);
+    }
+
     std::optional<Amount> optional_amount(std::string_view key) const {
         const json::element* v = find(key);
         if (v == nullptr) return std::nullopt;
@@ -193,7 +199,7 @@ public:
     }
 
 private:
-    static constexpr std::size_t kMaxFields = 8;
+    static constexpr std::size_t kMaxFields = 16;
     struct Member {
         std::string_view key;
         json::element value;
@@ -278,24 +284,60 @@ core::CommandBody decode_body(std::string_view cmd, Fields& f) {
         return core::UnlockLiquidity{f.name("user"), f.amount("shares_to_burn")};
     }
     if (same(cmd, "set_pair")) {
-        f.allow_only({"pair", "skew_scale", "max_abs_premium", "max_abs_oi", "initial_margin_ratio"});
+        f.allow_only({"pair", "skew_scale", "max_abs_premium", "max_abs_oi", "initial_margin_ratio",
+                      "maintenance_margin_ratio", "liquidation_fee_rate", "maker_fee_rate", "taker_fee_rate",
+                      "max_funding_velocity", "max_abs_funding_rate", "max_limit_price_deviation",
+                      "min_order_notional"});
         core::SetPair p;
         p.pair = f.name("pair");
-        p.params.skew_scale = f.decimal("skew_scale");
-        p.params.max_abs_premium = f.decimal("max_abs_premium");
-        p.params.max_abs_oi = f.decimal("max_abs_oi");
-        p.params.initial_margin_ratio = f.decimal("initial_margin_ratio");
+        core::PairParams& q = p.params;
+        q.skew_scale = f.decimal("skew_scale");
+        q.max_abs_premium = f.decimal("max_abs_premium");
+        q.max_abs_oi = f.decimal("max_abs_oi");
+        q.initial_margin_ratio = f.decimal("initial_margin_ratio");
+        q.maintenance_margin_ratio = f.optional_decimal("maintenance_margin_ratio").value_or(Dec::zero());
+        q.liquidation_fee_rate = f.optional_decimal("liquidation_fee_rate").value_or(Dec::zero());
+        q.maker_fee_rate = f.optional_decimal("maker_fee_rate").value_or(Dec::zero());
+        q.taker_fee_rate = f.optional_decimal("taker_fee_rate").value_or(Dec::zero());
+        q.max_funding_velocity = f.optional_decimal("max_funding_velocity").value_or(Dec::zero());
+        q.max_abs_funding_rate = f.optional_decimal("max_abs_funding_rate").value_or(Dec::zero());
+        q.max_limit_price_deviation = f.optional_decimal("max_limit_price_deviation").value_or(Dec::zero());
+        q.min_order_notional = f.optional_decimal("min_order_notional").value_or(Dec::zero());
         return p;
     }
     if (same(cmd, "set_params")) {
-        f.allow_only({"vault_cooldown_ms", "max_open_orders", "default_shares_per_amount"});
+        f.allow_only({"vault_cooldown_ms", "max_open_orders", "default_shares_per_amount", "max_oracle_age_ms",
+                      "adl_trigger_ratio", "protocol_fee_share"});
         core::SetParams p;
         if (auto v = f.optional_count("vault_cooldown_ms", kMaxTime))
             p.vault_cooldown_ms = static_cast<core::TimeMs>(*v);
         if (auto v = f.optional_count("max_open_orders", std::numeric_limits<std::uint32_t>::max()))
             p.max_open_orders = static_cast<std::uint32_t>(*v);
         p.default_shares_per_amount = f.optional_amount("default_shares_per_amount");
+        if (auto v = f.optional_count("max_oracle_age_ms", kMaxTime))
+            p.max_oracle_age_ms = static_cast<core::TimeMs>(*v);
+        p.adl_trigger_ratio = f.optional_decimal("adl_trigger_ratio");
+        p.protocol_fee_share = f.optional_decimal("protocol_fee_share");
         return p;
+    }
+    if (same(cmd, "set_pair_status")) {
+        f.allow_only({"pair", "status"});
+        core::SetPairStatus p;
+        p.pair = f.name("pair");
+        const std::string_view status = f.text("status");
+        if (same(status, "active"))
+            p.status = core::PairStatus::Active;
+        else if (same(status, "reduce_only"))
+            p.status = core::PairStatus::ReduceOnly;
+        else if (same(status, "paused"))
+            p.status = core::PairStatus::Paused;
+        else
+            fail("'status' must be \"active\", \"reduce_only\" or \"paused\"");
+        return p;
+    }
+    if (same(cmd, "force_close")) {
+        f.allow_only({"user", "caller"});
+        return core::ForceClose{f.name("user"), f.name("caller")};
     }
     if (same(cmd, "query_user")) {
         f.allow_only({"user"});

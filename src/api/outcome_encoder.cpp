@@ -27,7 +27,18 @@ public:
 private:
     void user(UserId id) { w_.key("user").plain_string(engine_.user_name(id)); }
     void pair(PairId id) { w_.key("pair").plain_string(engine_.pair_name(id)); }
-    void order_id(OrderId id) { w_.key("order_id").wide_integer(id); }
+    void order_id(OrderId id) {
+        if (id == kNoOrder)
+            w_.key("order_id").null();
+        else
+            w_.key("order_id").wide_integer(id);
+    }
+    // Events of a liquidation's net settlement belong to no single pair or order.
+    void pair_and_order(PairId p, OrderId id) {
+        if (p == kNoPair) return;
+        pair(p);
+        order_id(id);
+    }
     void type(std::string_view name) { w_.key("type").plain_string(name); }
 
     void fields(const std::monostate&) {}
@@ -48,6 +59,10 @@ private:
         w_.key("used_margin").amount(v.used_margin);
         w_.key("available_margin").amount(v.available_margin);
         w_.key("vault_shares").amount(v.vault_shares);
+        w_.key("equity").decimal(v.equity);
+        w_.key("maintenance_margin").amount(v.maintenance_margin);
+        w_.key("unrealized_pnl").decimal(v.unrealized_pnl);
+        w_.key("accrued_funding").decimal(v.accrued_funding);
         w_.key("unlocks").begin_array();
         for (const Unlock& u : v.unlocks) {
             w_.begin_object();
@@ -61,6 +76,12 @@ private:
             w_.key(engine_.pair_name(p.pair)).begin_object();
             w_.key("size").decimal(p.position.size);
             w_.key("cost_basis").amount(p.position.cost_basis);
+            w_.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
+            w_.key("accrued_funding").decimal(p.accrued_funding);
+            if (p.liquidation_price)
+                w_.key("liquidation_price").decimal(*p.liquidation_price);
+            else
+                w_.key("liquidation_price").null();
             w_.end_object();
         }
         w_.end_object();
@@ -81,10 +102,22 @@ private:
         else
             w_.key("marginal_price").null();
         w_.key("oi_weighted_entry_price").wide_integer(v.oi_weighted_entry_price);
-        w_.key("skew_scale").decimal(v.params.skew_scale);
-        w_.key("max_abs_premium").decimal(v.params.max_abs_premium);
-        w_.key("max_abs_oi").decimal(v.params.max_abs_oi);
-        w_.key("initial_margin_ratio").decimal(v.params.initial_margin_ratio);
+        w_.key("funding_rate").decimal(v.funding_rate);
+        w_.key("cumulative_funding_per_unit").decimal(v.cumulative_funding_per_unit);
+        w_.key("status").plain_string(pair_status_name(v.status));
+        const PairParams& p = v.params;
+        w_.key("skew_scale").decimal(p.skew_scale);
+        w_.key("max_abs_premium").decimal(p.max_abs_premium);
+        w_.key("max_abs_oi").decimal(p.max_abs_oi);
+        w_.key("initial_margin_ratio").decimal(p.initial_margin_ratio);
+        w_.key("maintenance_margin_ratio").decimal(p.maintenance_margin_ratio);
+        w_.key("liquidation_fee_rate").decimal(p.liquidation_fee_rate);
+        w_.key("maker_fee_rate").decimal(p.maker_fee_rate);
+        w_.key("taker_fee_rate").decimal(p.taker_fee_rate);
+        w_.key("max_funding_velocity").decimal(p.max_funding_velocity);
+        w_.key("max_abs_funding_rate").decimal(p.max_abs_funding_rate);
+        w_.key("max_limit_price_deviation").decimal(p.max_limit_price_deviation);
+        w_.key("min_order_notional").decimal(p.min_order_notional);
         w_.key("bids").begin_array();
         for (const OrderView& o : v.bids) order(o, /*with_user=*/true);
         w_.end_array();
@@ -96,7 +129,9 @@ private:
         w_.key("balance").amount(v.balance);
         w_.key("share_supply").amount(v.share_supply);
         w_.key("unrealized_pnl").decimal(v.unrealized_pnl);
+        w_.key("unrealized_funding").decimal(v.unrealized_funding);
         w_.key("equity").decimal(v.equity);
+        w_.key("treasury").amount(v.treasury);
     }
 
     void order(const OrderView& o, bool with_user) {
@@ -120,6 +155,21 @@ private:
         w_.key("size").decimal(e.size);
         w_.key("price").decimal(e.price);
         w_.key("realized_pnl").wide_integer(e.realized_pnl);
+        w_.key("fee").amount(e.fee);
+        w_.key("funding").wide_integer(e.funding);
+    }
+    void event_fields(const FundingSettledEvent& e) {
+        type("funding_settled");
+        user(e.user);
+        pair(e.pair);
+        w_.key("amount").wide_integer(e.amount);
+    }
+    void event_fields(const ForceCloseEvent& e) {
+        type(e.is_adl ? "adl" : "liquidation");
+        user(e.user);
+        w_.key("net_pnl").wide_integer(e.net_pnl);
+        if (!e.is_adl) w_.key("fee").amount(e.fee);
+        w_.key("bad_debt").amount(e.bad_debt);
     }
     void event_fields(const OrderRestedEvent& e) {
         type("order_rested");
@@ -165,15 +215,13 @@ private:
     void event_fields(const VaultShortfallEvent& e) {
         type("vault_shortfall");
         user(e.user);
-        pair(e.pair);
-        order_id(e.order_id);
+        pair_and_order(e.pair, e.order_id);
         w_.key("amount").amount(e.amount);
     }
     void event_fields(const BadDebtEvent& e) {
         type("bad_debt");
         user(e.user);
-        pair(e.pair);
-        order_id(e.order_id);
+        pair_and_order(e.pair, e.order_id);
         w_.key("amount").amount(e.amount);
     }
 

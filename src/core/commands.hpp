@@ -13,12 +13,17 @@ namespace ballast::core {
 
 // Only the fields present change.
 struct SetParams {
-    std::optional<TimeMs> vault_cooldown_ms;
-    std::optional<std::uint32_t> max_open_orders;
-    std::optional<Amount> default_shares_per_amount;
+    std::optional<TimeMs> vault_cooldown_ms{};
+    std::optional<std::uint32_t> max_open_orders{};
+    std::optional<Amount> default_shares_per_amount{};
+    std::optional<TimeMs> max_oracle_age_ms{};
+    std::optional<Dec> adl_trigger_ratio{};
+    std::optional<Dec> protocol_fee_share{};
 };
 
-// Creates the pair, or replaces the parameters of an existing one.
+// Creates the pair, or replaces all the parameters of an existing one. Risk
+// parameters not given are zero: off (a zero maintenance margin ratio means
+// the pair's positions are never liquidated).
 struct SetPair {
     Name pair;
     PairParams params;
@@ -73,6 +78,19 @@ struct CancelOrder {
     OrderId order_id = 0;
 };
 
+// Circuit breaker: active, reduce-only (no new exposure) or paused (no
+// submissions or fulfilment; cancels and liquidations go on).
+struct SetPairStatus {
+    Name pair;
+    PairStatus status = PairStatus::Active;
+};
+
+// Liquidates `user` if liquidatable; with caller "admin", auto-deleverages them.
+struct ForceClose {
+    Name user;
+    Name caller;
+};
+
 struct QueryUser {
     Name user;
 };
@@ -83,8 +101,9 @@ struct QueryPair {
 
 struct QueryVault {};
 
-using CommandBody = std::variant<SetParams, SetPair, OracleUpdate, DepositMargin, WithdrawMargin, DepositLiquidity,
-                                 UnlockLiquidity, SubmitOrder, CancelOrder, QueryUser, QueryPair, QueryVault>;
+using CommandBody =
+    std::variant<SetParams, SetPair, OracleUpdate, DepositMargin, WithdrawMargin, DepositLiquidity, UnlockLiquidity,
+                 SubmitOrder, CancelOrder, QueryUser, QueryPair, QueryVault, SetPairStatus, ForceClose>;
 
 struct Command {
     std::optional<TimeMs> time;  // absent: the engine's clock stays where it is

@@ -97,6 +97,31 @@ Engine::Rejection Engine::unknown_pair(const Name& name) const {
     return {ErrorCode::UnknownPair, "unknown pair '" + std::string(name.view()) + "'"};
 }
 
+void Engine::Settlement::transfer(i128 amount) {
+    if (amount > 0) {
+        const Amount owed(static_cast<u128>(amount));
+        const Amount paid = min(owed, vault_balance);
+        shortfall += owed - paid;
+        margin += paid;
+        vault_balance -= paid;
+    } else if (amount < 0) {
+        const Amount owed(magnitude(amount));
+        const Amount taken = min(owed, margin);
+        bad_debt += owed - taken;
+        margin -= taken;
+        vault_balance += taken;
+    }
+}
+
+FundingState Engine::funding_now(const PairState& pair) const {
+    if (!pair.oracle_price) {
+        FundingState idle = pair.funding;
+        idle.last_time = clock_;
+        return idle;
+    }
+    return accrue_funding(pair.funding, clock_, pair.skew(), *pair.oracle_price, pair.params);
+}
+
 Amount Engine::used_margin(const UserState& user) const {
     Amount total;
     for (const PositionEntry& entry : user.positions) {
@@ -107,8 +132,44 @@ Amount Engine::used_margin(const UserState& user) const {
     return total;
 }
 
+AccountHealth Engine::health(const UserState& user) const {
+    AccountHealth h;
+    for (const PositionEntry& entry : user.positions) {
+        const PairState& pair = pairs_[entry.pair];
+        const Position& p = entry.position;
+        const Dec oracle = *pair.oracle_price;
+        // size * oracle - sign(size) * cost_basis, rounded down (against the trader).
+        const Dec value = mul(p.size, oracle, Rounding::Floor);
+        const Dec cost = Dec::from_amount(p.cost_basis);
+        h.unrealized_pnl += p.size.is_positive() ? value - cost : value + cost;
+        if (pair.params.max_abs_funding_rate.is_positive() ||
+            pair.funding.cumulative_per_unit != p.entry_funding_per_unit) {
+            h.accrued_funding +=
+                accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
+        }
+        h.maintenance_margin +=
+            mul3_to_amount(p.size.abs(), oracle, pair.params.maintenance_margin_ratio, Rounding::Ceil);
+    }
+    h.equity = Dec::from_amount(user.margin) + h.unrealized_pnl - h.accrued_funding;
+    return h;
+}
+
+bool Engine::is_liquidatable(const UserState& user) const {
+    if (user.positions.empty()) return false;
+    const AccountHealth h = health(user);
+    // Pairs without a maintenance ratio never make an account liquidatable.
+    if (h.maintenance_margin.is_zero()) return false;
+    return h.equity < Dec::from_amount(h.maintenance_margin);
+}
+
 Amount Engine::available_margin(const UserState& user) const {
-    return user.margin.saturating_sub(used_margin(user)).saturating_sub(user.reserved_margin);
+    Amount backing = user.margin;
+    if (!user.positions.empty()) {
+        const Dec equity = health(user).equity;
+        if (!equity.is_positive()) return Amount::zero();
+        backing = min(backing, to_amount(equity, Rounding::Floor));
+    }
+    return backing.saturating_sub(used_margin(user)).saturating_sub(user.reserved_margin);
 }
 
 Dec Engine::vault_unrealized_pnl(Rounding rounding) const {
@@ -124,8 +185,43 @@ Dec Engine::vault_unrealized_pnl(Rounding rounding) const {
     return total;
 }
 
+Dec Engine::vault_unrealized_funding(Rounding rounding) const {
+    // What traders owe the vault in funding: cumulative * skew - sum(size * entry).
+    Dec total;
+    for (const PairState& pair : pairs_) {
+        if (pair.holders.empty()) continue;
+        total += mul(funding_now(pair).cumulative_per_unit, pair.skew(), rounding) - pair.oi_weighted_entry_funding;
+    }
+    return total;
+}
+
 Dec Engine::vault_equity(Rounding rounding) const {
-    return Dec::from_amount(vault_.balance) + vault_unrealized_pnl(rounding);
+    return Dec::from_amount(vault_.balance) + vault_unrealized_pnl(rounding) + vault_unrealized_funding(rounding);
+}
+
+bool Engine::price_is_fresh(const PairState& pair, TimeMs now) const {
+    if (!pair.oracle_price) return false;
+    return params_.max_oracle_age_ms == 0 || now - pair.price_time <= params_.max_oracle_age_ms;
+}
+
+void Engine::add_holder(PairId pair, UserId user) {
+    std::vector<UserId>& holders = pairs_[pair].holders;
+    for (PositionEntry& entry : users_[user].positions) {
+        if (entry.pair == pair) entry.holder_slot = static_cast<std::uint32_t>(holders.size());
+    }
+    holders.push_back(user);
+}
+
+void Engine::remove_holder(PairId pair, std::uint32_t slot) {
+    std::vector<UserId>& holders = pairs_[pair].holders;
+    const UserId moved = holders.back();
+    holders[slot] = moved;
+    holders.pop_back();
+    if (slot < holders.size()) {
+        for (PositionEntry& entry : users_[moved].positions) {
+            if (entry.pair == pair) entry.holder_slot = slot;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -136,52 +232,114 @@ Engine::Result Engine::handle(const Command& c, const SetParams& cmd) {
         return Rejection{ErrorCode::InvalidInput, "vault_cooldown_ms must not be negative"};
     if (cmd.default_shares_per_amount && cmd.default_shares_per_amount->is_zero())
         return Rejection{ErrorCode::InvalidInput, "default_shares_per_amount must be positive"};
+    if (cmd.max_oracle_age_ms && *cmd.max_oracle_age_ms < 0)
+        return Rejection{ErrorCode::InvalidInput, "max_oracle_age_ms must not be negative"};
+    if (cmd.adl_trigger_ratio && cmd.adl_trigger_ratio->is_negative())
+        return Rejection{ErrorCode::InvalidInput, "adl_trigger_ratio must not be negative"};
+    if (cmd.protocol_fee_share && (cmd.protocol_fee_share->is_negative() || *cmd.protocol_fee_share > Dec::one()))
+        return Rejection{ErrorCode::InvalidInput, "protocol_fee_share must be in [0, 1]"};
     accept(c);
     if (cmd.vault_cooldown_ms) params_.vault_cooldown_ms = *cmd.vault_cooldown_ms;
     if (cmd.max_open_orders) params_.max_open_orders = *cmd.max_open_orders;
     if (cmd.default_shares_per_amount) params_.default_shares_per_amount = *cmd.default_shares_per_amount;
+    if (cmd.max_oracle_age_ms) params_.max_oracle_age_ms = *cmd.max_oracle_age_ms;
+    if (cmd.adl_trigger_ratio) params_.adl_trigger_ratio = *cmd.adl_trigger_ratio;
+    if (cmd.protocol_fee_share) params_.protocol_fee_share = *cmd.protocol_fee_share;
     return Reply{};
 }
 
 Engine::Result Engine::handle(const Command& c, const SetPair& cmd) {
     const PairParams& p = cmd.params;
-    if (!p.skew_scale.is_positive()) return Rejection{ErrorCode::InvalidInput, "skew_scale must be positive"};
-    if (p.max_abs_premium.is_negative() || p.max_abs_premium >= Dec::one())
-        return Rejection{ErrorCode::InvalidInput, "max_abs_premium must be in [0, 1)"};
-    if (p.max_abs_oi.is_negative()) return Rejection{ErrorCode::InvalidInput, "max_abs_oi must not be negative"};
+    auto invalid = [](const char* why) { return Rejection{ErrorCode::InvalidInput, why}; };
+    auto is_rate = [](Dec d) { return !d.is_negative() && d < Dec::one(); };
+    if (!p.skew_scale.is_positive()) return invalid("skew_scale must be positive");
+    if (!is_rate(p.max_abs_premium)) return invalid("max_abs_premium must be in [0, 1)");
+    if (p.max_abs_oi.is_negative()) return invalid("max_abs_oi must not be negative");
     if (!p.initial_margin_ratio.is_positive() || p.initial_margin_ratio > Dec::one())
-        return Rejection{ErrorCode::InvalidInput, "initial_margin_ratio must be in (0, 1]"};
+        return invalid("initial_margin_ratio must be in (0, 1]");
+    if (p.maintenance_margin_ratio.is_negative() || p.maintenance_margin_ratio >= p.initial_margin_ratio)
+        return invalid("maintenance_margin_ratio must be below initial_margin_ratio (0 turns liquidation off)");
+    if (!is_rate(p.maker_fee_rate) || !is_rate(p.taker_fee_rate)) return invalid("fee rates must be in [0, 1)");
+    if (p.liquidation_fee_rate.is_negative()) return invalid("liquidation_fee_rate must not be negative");
+    if (p.maintenance_margin_ratio.is_positive() &&
+        p.liquidation_fee_rate > p.maintenance_margin_ratio - p.taker_fee_rate)
+        return invalid("liquidation_fee_rate must not exceed maintenance_margin_ratio - taker_fee_rate");
+    if (p.max_funding_velocity.is_negative() || p.max_abs_funding_rate.is_negative())
+        return invalid("funding parameters must not be negative");
+    if (!is_rate(p.max_limit_price_deviation)) return invalid("max_limit_price_deviation must be in [0, 1)");
+    if (p.min_order_notional.is_negative()) return invalid("min_order_notional must not be negative");
+    const auto existing = find_pair(cmd.pair);
+    // Funding so far accrues under the old parameters.
+    const FundingState funding = existing ? funding_now(pairs_[*existing]) : FundingState{};
     accept(c);
-    if (const auto existing = find_pair(cmd.pair)) {
+    if (existing) {
+        pairs_[*existing].funding = funding;
         pairs_[*existing].params = p;
     } else {
         const auto id = static_cast<PairId>(pairs_.size());
         pairs_.emplace_back();
         pairs_.back().name = cmd.pair;
         pairs_.back().params = p;
+        pairs_.back().funding.last_time = clock_;
         pair_index_.emplace(cmd.pair, id);
         book_.add_pair();
     }
     return Reply{};
 }
 
+Engine::Result Engine::handle(const Command& c, const SetPairStatus& cmd) {
+    const auto id = find_pair(cmd.pair);
+    if (!id) return unknown_pair(cmd.pair);
+    accept(c);
+    pairs_[*id].status = cmd.status;
+    return Reply{};
+}
+
 Engine::Result Engine::handle(const Command& c, const OracleUpdate& cmd) {
-    std::vector<std::pair<PairId, Dec>> updates;
+    struct Update {
+        PairId pair;
+        Dec price;
+        FundingState funding;
+    };
+    std::vector<Update> updates;
     updates.reserve(cmd.prices.size());
     for (const PriceUpdate& update : cmd.prices) {
         const auto pair = find_pair(update.pair);
         if (!pair) return unknown_pair(update.pair);
         if (!update.price.is_positive()) return Rejection{ErrorCode::InvalidInput, "oracle prices must be positive"};
-        updates.emplace_back(*pair, update.price);
+        updates.push_back({*pair, update.price, {}});
     }
-    std::sort(updates.begin(), updates.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(updates.begin(), updates.end(), [](const Update& a, const Update& b) { return a.pair < b.pair; });
     for (std::size_t i = 1; i < updates.size(); ++i) {
-        if (updates[i].first == updates[i - 1].first)
+        if (updates[i].pair == updates[i - 1].pair)
             return Rejection{ErrorCode::InvalidInput, "a pair is priced twice in one update"};
     }
+    // Funding accrues up to now at the price that was in force.
+    const TimeMs now = c.time.value_or(clock_);
+    for (Update& u : updates) {
+        const PairState& pair = pairs_[u.pair];
+        u.funding = pair.oracle_price ? accrue_funding(pair.funding, now, pair.skew(), *pair.oracle_price, pair.params)
+                                      : FundingState{pair.funding.rate, pair.funding.cumulative_per_unit, now};
+    }
     accept(c);
-    for (const auto& [pair, price] : updates) pairs_[pair].oracle_price = price;
-    for (const auto& update : updates) fulfill_limit_orders(update.first);
+    std::vector<PairId> updated;
+    updated.reserve(updates.size());
+    for (const Update& u : updates) {
+        PairState& pair = pairs_[u.pair];
+        pair.funding = u.funding;
+        pair.oracle_price = u.price;
+        pair.price_time = clock_;
+        updated.push_back(u.pair);
+    }
+    for (PairId pair : updated) {
+        if (pairs_[pair].status != PairStatus::Paused) fulfill_limit_orders(pair);
+    }
+    // Every holder is checked, not only those of the updated pairs: funding
+    // accrues on all positions, so time alone can make an account liquidatable.
+    std::vector<PairId> all_pairs(pairs_.size());
+    for (PairId id = 0; id < pairs_.size(); ++id) all_pairs[id] = id;
+    liquidate_holders(all_pairs);
+    auto_deleverage();
     return Reply{};
 }
 

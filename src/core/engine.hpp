@@ -15,6 +15,7 @@
 
 #include "core/commands.hpp"
 #include "core/events.hpp"
+#include "core/funding.hpp"
 #include "core/order_book.hpp"
 #include "core/replies.hpp"
 
@@ -23,6 +24,7 @@ namespace ballast::core {
 struct PositionEntry {
     PairId pair = 0;
     Position position;
+    std::uint32_t holder_slot = 0;  // index of this user in the pair's holders list
 };
 
 struct UserState {
@@ -39,11 +41,18 @@ struct UserState {
 struct PairState {
     Name name;
     PairParams params;
+    PairStatus status = PairStatus::Active;
     std::optional<Dec> oracle_price;
-    Dec long_oi;   // >= 0
-    Dec short_oi;  // <= 0
+    TimeMs price_time = 0;  // when the oracle price was set
+    Dec long_oi;            // >= 0
+    Dec short_oi;           // <= 0
     // Sum over positions of sign(size) * cost_basis, in base units (004, "Vault Unrealized PnL").
     i128 oi_weighted_entry_price = 0;
+    // Funding accrued up to funding.last_time, and the sum over positions of
+    // size * entry_funding_per_unit (each product rounded down).
+    FundingState funding;
+    Dec oi_weighted_entry_funding;
+    std::vector<UserId> holders;  // users with a position here, in no particular order
 
     Dec skew() const { return long_oi + short_oi; }
 };
@@ -51,6 +60,15 @@ struct PairState {
 struct VaultState {
     Amount balance;
     Amount share_supply;
+    Amount treasury;  // the protocol's share of trading fees
+};
+
+// A trader's account at the current oracle prices, with funding accrued to the clock.
+struct AccountHealth {
+    Dec equity;  // margin + unrealized PnL - accrued funding
+    Amount maintenance_margin;
+    Dec unrealized_pnl;
+    Dec accrued_funding;  // positive: owed by the trader
 };
 
 class Engine {
@@ -83,11 +101,19 @@ public:
     PairView view_pair(PairId id) const;
     VaultView view_vault() const;
 
-    // Margin arithmetic, exposed for views and tests.
+    // Margin and risk arithmetic at the current prices and clock, exposed for
+    // views and tests.
     Amount used_margin(const UserState& user) const;
+    // max(0, min(margin, equity) - used - reserved): losses and owed funding
+    // count against it at once, profits only once realized.
     Amount available_margin(const UserState& user) const;
-    // The vault's unrealized PnL and equity, rounded in the given direction.
+    AccountHealth health(const UserState& user) const;
+    bool is_liquidatable(const UserState& user) const;
+    // The pair's funding accrued to the clock (nothing is written).
+    FundingState funding_now(const PairState& pair) const;
+    // The vault's unrealized PnL (positions and funding) and equity, rounded in the given direction.
     Dec vault_unrealized_pnl(Rounding rounding) const;
+    Dec vault_unrealized_funding(Rounding rounding) const;
     Dec vault_equity(Rounding rounding) const;
 
 private:
@@ -97,6 +123,15 @@ private:
     };
     using Result = std::variant<Rejection, Reply>;
 
+    // Money moving between a trader and the vault, capped on both sides.
+    struct Settlement {
+        Amount margin, vault_balance, treasury;
+        Amount shortfall, bad_debt;
+        // Pays `amount` to the trader (negative: the trader pays) as far as
+        // the payer holds it; the rest is a shortfall or bad debt.
+        void transfer(i128 amount);
+    };
+
     // Everything a fill changes, computed before anything is changed.
     struct FillPlan {
         UserId user = kNoUser;
@@ -104,12 +139,26 @@ private:
         OrderId order_id = 0;
         Dec size;
         Dec price;
+        bool was_held = false;
         Position position;  // after the fill; size zero means closed
         Dec long_oi, short_oi;
         i128 oi_weighted_entry_price = 0;
+        Dec oi_weighted_entry_funding;
+        FundingState funding;   // the pair's, accrued to the clock
+        i128 funding_paid = 0;  // settled funding: positive paid by the trader
         i128 realized_pnl = 0;
-        Amount margin, vault_balance;
-        Amount shortfall, bad_debt;
+        Amount fee, treasury_cut;
+        Settlement money;
+    };
+
+    // A forced close of every position of one user (liquidation or ADL).
+    struct ForceClosePlan {
+        UserId user = kNoUser;
+        bool is_adl = false;
+        std::vector<FillPlan> closes;  // pair-id order; each settles nothing itself
+        i128 net_pnl = 0;              // realized PnL minus funding, settled as one amount
+        Amount fee;
+        Settlement money;
     };
 
     struct PendingRelease {
@@ -139,12 +188,29 @@ private:
     Result handle(const Command& c, const QueryUser& cmd);
     Result handle(const Command& c, const QueryPair& cmd);
     Result handle(const Command& c, const QueryVault& cmd);
+    Result handle(const Command& c, const SetPairStatus& cmd);
+    Result handle(const Command& c, const ForceClose& cmd);
 
-    FillPlan plan_fill(const UserState* user, UserId user_id, PairId pair, OrderId order_id, Dec size, Dec price) const;
+    // Plans a fill. With `settle`, funding, PnL and the trading fee are paid
+    // there and then; without, they are left for the caller to net.
+    FillPlan plan_fill(const UserState* user, UserId user_id, PairId pair, OrderId order_id, Dec size, Dec price,
+                       bool settle) const;
     void apply_fill(const FillPlan& plan);
     void fulfill_limit_orders(PairId pair);
     // Tries one resting order during fulfilment.
     void try_fill_resting(Slot slot, Dec skew);
+
+    // Liquidation and auto-deleveraging (engine_risk.cpp).
+    ForceClosePlan plan_force_close(UserId user, bool is_adl) const;
+    void apply_force_close(const ForceClosePlan& plan);
+    // Liquidates every liquidatable holder of the given pairs, worst first.
+    void liquidate_holders(const std::vector<PairId>& pairs);
+    // Deleverages the most profitable accounts while the vault is below its trigger.
+    void auto_deleverage();
+    // Whether the pair's price is within max_oracle_age_ms of `now`.
+    bool price_is_fresh(const PairState& pair, TimeMs now) const;
+    void add_holder(PairId pair, UserId user);
+    void remove_holder(PairId pair, std::uint32_t slot);
 
     Rejection unknown_pair(const Name& name) const;
 

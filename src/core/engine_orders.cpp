@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/engine.hpp"
+#include "core/fees.hpp"
 #include "core/pricing.hpp"
 
 namespace ballast::core {
@@ -43,9 +44,25 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     const bool is_buy = cmd.size.is_positive();
     const Dec skew = pair.skew();
 
-    // Steps 1-3: split into closing and opening; reduce-only never opens, and
-    // an opening beyond max OI blocks the whole order.
+    // Market safety, in this order: status, oracle age, price band, minimum size.
     const Portions portions = decompose_fill(cmd.size, position);
+    const bool opens = !portions.opening.is_zero() && !cmd.reduce_only;
+    if (pair.status == PairStatus::Paused) return Rejection{ErrorCode::MarketPaused, "the market is paused"};
+    if (pair.status == PairStatus::ReduceOnly && opens)
+        return Rejection{ErrorCode::MarketReduceOnly, "the market only takes orders that reduce positions"};
+    if (!price_is_fresh(pair, c.time.value_or(clock_)))
+        return Rejection{ErrorCode::StaleOracle, "the oracle price is older than max_oracle_age_ms"};
+    if (const Dec band = params.max_limit_price_deviation; !is_market && band.is_positive()) {
+        if (compare_products(cmd.limit_price, Dec::one(), oracle, Dec::one() - band) < 0 ||
+            compare_products(cmd.limit_price, Dec::one(), oracle, Dec::one() + band) > 0)
+            return Rejection{ErrorCode::PriceOutOfBand,
+                             "limit_price is outside oracle * (1 +/- max_limit_price_deviation)"};
+    }
+    if (opens && params.min_order_notional.is_positive() &&
+        compare_products(portions.opening.abs(), oracle, params.min_order_notional, Dec::one()) < 0)
+        return Rejection{ErrorCode::OrderTooSmall, "the opening part is worth less than min_order_notional"};
+
+    // Steps 1-3: reduce-only never opens, and an opening beyond max OI blocks the whole order.
     Dec fill_size = cmd.size;
     std::optional<UnfilledReason> reason;
     if (cmd.reduce_only) {
@@ -56,11 +73,13 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
         reason = UnfilledReason::MaxOi;
     }
 
-    // Steps 4-6: the worst price the order accepts, and the margin to open at it.
+    // Steps 4-6: the worst price the order accepts, and the margin to open at
+    // it plus the worst-case fee on what can fill.
     const Dec target =
         is_market ? compute_market_target_price(oracle, skew, cmd.max_slippage, is_buy, params) : cmd.limit_price;
     const Amount required =
-        cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params);
+        (cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params)) +
+        compute_worst_case_fee(cmd.reduce_only ? portions.closing : cmd.size, target, params);
     const Amount available = user ? available_margin(*user) : Amount::zero();
     if (available < required) {
         return Rejection{ErrorCode::InsufficientMargin,
@@ -73,7 +92,8 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     if (!fill_size.is_zero()) {
         const Dec exec_price = compute_exec_price(oracle, skew, fill_size, params);
         if (is_buy ? exec_price <= target : exec_price >= target) {
-            fill = plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, exec_price);
+            fill =
+                plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, exec_price, /*settle=*/true);
         } else {
             fill_size = Dec::zero();
             reason = UnfilledReason::Price;
@@ -83,7 +103,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     // Step 9: a limit remainder rests (within the open-order cap) with its margin reserved.
     // Only a reduce-only order can both fill and rest, and it reserves nothing;
     // any other order that rests has filled nothing, so its reservation is
-    // exactly the margin just required (same opening, same limit price).
+    // exactly the margin just required (same opening and size, same limit price).
     const Dec remainder = cmd.size - fill_size;
     bool rests = false;
     Amount reservation;
@@ -91,7 +111,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     if (!is_market && !remainder.is_zero()) {
         if ((user_id ? book_.count_of_user(*user_id) : 0) < params_.max_open_orders) {
             rests = true;
-            reservation = required;
+            if (!cmd.reduce_only) reservation = required;
             reserved_after += reservation;
         } else {
             reason = UnfilledReason::MaxOpenOrders;
@@ -146,7 +166,7 @@ Engine::Result Engine::handle(const Command& c, const CancelOrder& cmd) {
 // execute_fill, planned: every number the fill changes, computed (and checked
 // for overflow) before any of it is written.
 Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId pair_id, OrderId order_id, Dec size,
-                                   Dec price) const {
+                                   Dec price, bool settle) const {
     const PairState& pair = pairs_[pair_id];
     const Position* held = user ? user->position(pair_id) : nullptr;
     const Position current = held ? *held : Position{};
@@ -158,6 +178,16 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
     plan.order_id = order_id;
     plan.size = size;
     plan.price = price;
+    plan.was_held = held != nullptr;
+    plan.funding = funding_now(pair);
+    plan.money.margin = user ? user->margin : Amount::zero();
+    plan.money.vault_balance = vault_.balance;
+    plan.money.treasury = vault_.treasury;
+
+    // Funding accrued on the position so far is settled first (owed rounds up).
+    if (held)
+        plan.funding_paid =
+            funding_to_settle(current.size, plan.funding.cumulative_per_unit, current.entry_funding_per_unit);
 
     // Closing: take the closed share of the cost basis off in one rounding,
     // in the protocol's favour, and realize PnL against it.
@@ -185,7 +215,10 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
                                     portions.opening.is_positive() ? Rounding::Ceil : Rounding::Floor);
     }
     plan.position.size = current.size + size;
-    plan.position.cost_basis = plan.position.size.is_zero() ? Amount::zero() : cost_basis;
+    if (!plan.position.size.is_zero()) {
+        plan.position.cost_basis = cost_basis;
+        plan.position.entry_funding_per_unit = plan.funding.cumulative_per_unit;
+    }
 
     plan.long_oi = pair.long_oi;
     plan.short_oi = pair.short_oi;
@@ -197,22 +230,21 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
     plan.oi_weighted_entry_price =
         checked_add(checked_sub(pair.oi_weighted_entry_price, signed_cost(current.size, current.cost_basis)),
                     signed_cost(plan.position.size, plan.position.cost_basis));
+    plan.oi_weighted_entry_funding = pair.oi_weighted_entry_funding -
+                                     mul(current.size, current.entry_funding_per_unit, Rounding::Floor) +
+                                     mul(plan.position.size, plan.position.entry_funding_per_unit, Rounding::Floor);
 
-    // Settle against the vault; neither side pays more than it holds.
-    plan.margin = user ? user->margin : Amount::zero();
-    plan.vault_balance = vault_.balance;
-    if (plan.realized_pnl > 0) {
-        const Amount profit(static_cast<u128>(plan.realized_pnl));
-        const Amount paid = min(profit, plan.vault_balance);
-        plan.shortfall = profit - paid;
-        plan.margin += paid;
-        plan.vault_balance -= paid;
-    } else if (plan.realized_pnl < 0) {
-        const Amount loss(magnitude(plan.realized_pnl));
-        const Amount taken = min(loss, plan.margin);
-        plan.bad_debt = loss - taken;
-        plan.margin -= taken;
-        plan.vault_balance += taken;
+    if (settle) {
+        // Funding, then PnL, against the vault; then the trading fee out of
+        // what margin is left, to the vault less the protocol's share.
+        plan.money.transfer(-plan.funding_paid);
+        plan.money.transfer(plan.realized_pnl);
+        plan.fee = min(compute_trading_fee(pair.skew(), size, price, pair.params), plan.money.margin);
+        plan.treasury_cut =
+            to_amount(mul(Dec::from_amount(plan.fee), params_.protocol_fee_share, Rounding::Floor), Rounding::Floor);
+        plan.money.margin -= plan.fee;
+        plan.money.vault_balance += plan.fee - plan.treasury_cut;
+        plan.money.treasury += plan.treasury_cut;
     }
     return plan;
 }
@@ -221,26 +253,36 @@ void Engine::apply_fill(const FillPlan& plan) {
     UserState& user = users_[plan.user];
     auto entry = std::lower_bound(user.positions.begin(), user.positions.end(), plan.pair,
                                   [](const PositionEntry& e, PairId pair) { return e.pair < pair; });
-    const bool held = entry != user.positions.end() && entry->pair == plan.pair;
     if (plan.position.size.is_zero()) {
-        if (held) user.positions.erase(entry);
-    } else if (held) {
+        if (plan.was_held) {
+            const std::uint32_t slot = entry->holder_slot;
+            user.positions.erase(entry);
+            remove_holder(plan.pair, slot);
+        }
+    } else if (plan.was_held) {
         entry->position = plan.position;
     } else {
-        user.positions.insert(entry, PositionEntry{plan.pair, plan.position});
+        user.positions.insert(entry, PositionEntry{plan.pair, plan.position, 0});
+        add_holder(plan.pair, plan.user);
     }
-    user.margin = plan.margin;
-    vault_.balance = plan.vault_balance;
+    user.margin = plan.money.margin;
+    vault_.balance = plan.money.vault_balance;
+    vault_.treasury = plan.money.treasury;
 
     PairState& pair = pairs_[plan.pair];
     pair.long_oi = plan.long_oi;
     pair.short_oi = plan.short_oi;
     pair.oi_weighted_entry_price = plan.oi_weighted_entry_price;
+    pair.oi_weighted_entry_funding = plan.oi_weighted_entry_funding;
+    pair.funding = plan.funding;
 
-    events_.push_back(FillEvent{plan.user, plan.pair, plan.order_id, plan.size, plan.price, plan.realized_pnl});
-    if (!plan.shortfall.is_zero())
-        events_.push_back(VaultShortfallEvent{plan.user, plan.pair, plan.order_id, plan.shortfall});
-    if (!plan.bad_debt.is_zero()) events_.push_back(BadDebtEvent{plan.user, plan.pair, plan.order_id, plan.bad_debt});
+    if (plan.funding_paid != 0) events_.push_back(FundingSettledEvent{plan.user, plan.pair, plan.funding_paid});
+    events_.push_back(FillEvent{plan.user, plan.pair, plan.order_id, plan.size, plan.price, plan.realized_pnl, plan.fee,
+                                plan.funding_paid});
+    if (!plan.money.shortfall.is_zero())
+        events_.push_back(VaultShortfallEvent{plan.user, plan.pair, plan.order_id, plan.money.shortfall});
+    if (!plan.money.bad_debt.is_zero())
+        events_.push_back(BadDebtEvent{plan.user, plan.pair, plan.order_id, plan.money.bad_debt});
 }
 
 // fulfill_limit_orders_for_pair: both sides walked at once in price-time
@@ -281,7 +323,7 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
     const Portions portions = decompose_fill(order.size, position_size(&user, order.pair));
 
     Dec fill_size = order.size;
-    if (order.reduce_only) {
+    if (order.reduce_only || pair.status == PairStatus::ReduceOnly) {
         fill_size = portions.closing;  // only what closes the position as it is now
         if (fill_size.is_zero()) return;
     } else if (opening_exceeds_max_oi(portions.opening, pair.long_oi, pair.short_oi, pair.params.max_abs_oi)) {
@@ -294,7 +336,7 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
         const bool price_ok =
             order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
         if (!price_ok) return;  // too large at this skew: skip, keep scanning
-        plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price);
+        plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price, /*settle=*/true);
     } catch (const ArithmeticOverflow&) {
         return;  // cannot be priced or settled in range: it keeps resting
     }

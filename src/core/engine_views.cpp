@@ -31,8 +31,31 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     view.available_margin = available_margin(user);
     view.vault_shares = user.vault_shares;
     view.unlocks = user.unlocks;
-    for (const PositionEntry& entry : user.positions)
-        view.positions.push_back(PositionView{entry.pair, entry.position});
+    const AccountHealth h = health(user);
+    view.equity = h.equity;
+    view.unrealized_pnl = h.unrealized_pnl;
+    view.accrued_funding = h.accrued_funding;
+    view.maintenance_margin = h.maintenance_margin;
+    for (const PositionEntry& entry : user.positions) {
+        const PairState& pair = pairs_[entry.pair];
+        const Position& p = entry.position;
+        PositionView pv{entry.pair, p,
+                        accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit),
+                        std::nullopt};
+        // Solve equity(P) = maintenance(P) for this pair's price P, the rest fixed:
+        // P = (mm - equity + s*P0 - |s|*P0*mmr) / (s - |s|*mmr).
+        const Dec mmr = pair.params.maintenance_margin_ratio;
+        if (mmr.is_positive()) {
+            const Dec p0 = *pair.oracle_price;
+            const Dec notional = mul(p.size.abs(), p0, Rounding::Floor);
+            const Dec numerator = Dec::from_amount(h.maintenance_margin) - h.equity + mul(p.size, p0, Rounding::Floor) -
+                                  mul(notional, mmr, Rounding::Floor);
+            const Dec denominator = p.size - mul(p.size.abs(), mmr, Rounding::Floor);
+            const Dec price = div(numerator, denominator, p.size.is_positive() ? Rounding::Ceil : Rounding::Floor);
+            if (price.is_positive()) pv.liquidation_price = price;
+        }
+        view.positions.push_back(pv);
+    }
     for (Slot slot = book_.first_of_user(*id); slot != kNoSlot; slot = book_.next_of_user(slot)) {
         view.open_orders.push_back(view_of(book_.at(slot)));
     }
@@ -44,6 +67,10 @@ PairView Engine::view_pair(PairId id) const {
     PairView view;
     view.pair = id;
     view.params = pair.params;
+    view.status = pair.status;
+    const FundingState funding = funding_now(pair);
+    view.funding_rate = funding.rate;
+    view.cumulative_funding_per_unit = funding.cumulative_per_unit;
     view.oracle_price = pair.oracle_price;
     view.long_oi = pair.long_oi;
     view.short_oi = pair.short_oi;
@@ -62,8 +89,10 @@ VaultView Engine::view_vault() const {
     VaultView view;
     view.balance = vault_.balance;
     view.share_supply = vault_.share_supply;
+    view.treasury = vault_.treasury;
     view.unrealized_pnl = vault_unrealized_pnl(Rounding::Floor);
-    view.equity = Dec::from_amount(vault_.balance) + view.unrealized_pnl;
+    view.unrealized_funding = vault_unrealized_funding(Rounding::Floor);
+    view.equity = Dec::from_amount(vault_.balance) + view.unrealized_pnl + view.unrealized_funding;
     return view;
 }
 

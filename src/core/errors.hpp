@@ -22,6 +22,12 @@ enum class ErrorCode : std::uint8_t {
     VaultInsufficientBalance,
     TimeWentBackwards,
     Overflow,
+    MarketPaused,
+    MarketReduceOnly,
+    StaleOracle,
+    PriceOutOfBand,
+    OrderTooSmall,
+    NotLiquidatable,
 };
 
 constexpr std::string_view error_code_name(ErrorCode code) {
@@ -41,6 +47,12 @@ constexpr std::string_view error_code_name(ErrorCode code) {
         case ErrorCode::VaultInsufficientBalance: return "vault_insufficient_balance";
         case ErrorCode::TimeWentBackwards: return "time_went_backwards";
         case ErrorCode::Overflow: return "overflow";
+        case ErrorCode::MarketPaused: return "market_paused";
+        case ErrorCode::MarketReduceOnly: return "market_reduce_only";
+        case ErrorCode::StaleOracle: return "stale_oracle";
+        case ErrorCode::PriceOutOfBand: return "price_out_of_band";
+        case ErrorCode::OrderTooSmall: return "order_too_small";
+        case ErrorCode::NotLiquidatable: return "not_liquidatable";
     }
     return "unknown";
 }

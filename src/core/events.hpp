@@ -8,13 +8,25 @@
 
 namespace ballast::core {
 
+inline constexpr PairId kNoPair = std::numeric_limits<PairId>::max();
+inline constexpr OrderId kNoOrder = 0;  // fills of a liquidation or ADL belong to no order
+
 struct FillEvent {
     UserId user;
     PairId pair;
     OrderId order_id;
     Dec size;
     Dec price;
-    i128 realized_pnl;  // settled amount in base units, before any cap (see shortfall / bad debt)
+    i128 realized_pnl;  // in base units, before any cap (see shortfall / bad debt)
+    Amount fee;         // trading fee charged
+    i128 funding;       // funding settled with this fill: positive paid by the trader
+};
+
+// Accrued funding settled on a position (positive: paid by the trader).
+struct FundingSettledEvent {
+    UserId user;
+    PairId pair;
+    i128 amount;
 };
 
 struct OrderRestedEvent {
@@ -62,7 +74,18 @@ struct LiquidityReleasedEvent {
     TimeMs end_time;
 };
 
+// A liquidation (is_adl false) or an auto-deleveraging: every position of
+// the user closed, funding and PnL settled as one net amount.
+struct ForceCloseEvent {
+    UserId user;
+    bool is_adl;
+    i128 net_pnl;  // realized PnL minus funding, before caps
+    Amount fee;    // liquidation fee paid to the vault
+    Amount bad_debt;
+};
+
 // Profit owed to a trader that the vault balance could not cover.
+// pair and order_id are kNoPair / kNoOrder for a liquidation's net settlement.
 struct VaultShortfallEvent {
     UserId user;
     PairId pair;
@@ -78,8 +101,9 @@ struct BadDebtEvent {
     Amount amount;
 };
 
-using Event = std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
-                           LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent>;
+using Event =
+    std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
+                 LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent, FundingSettledEvent, ForceCloseEvent>;
 
 constexpr const char* unfilled_reason_name(UnfilledReason reason) {
     switch (reason) {

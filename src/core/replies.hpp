@@ -41,10 +41,14 @@ struct OrderView {
 struct PositionView {
     PairId pair = 0;
     Position position;
+    Dec accrued_funding;                   // owed (positive) at the current clock
+    std::optional<Dec> liquidation_price;  // estimate, other positions held fixed
 };
 
 struct UserView {
     Amount margin, reserved_margin, used_margin, available_margin, vault_shares;
+    Dec equity, unrealized_pnl, accrued_funding;
+    Amount maintenance_margin;
     std::vector<Unlock> unlocks;
     std::vector<PositionView> positions;  // pair id order
     std::vector<OrderView> open_orders;   // order id order
@@ -53,6 +57,8 @@ struct UserView {
 struct PairView {
     PairId pair = 0;
     PairParams params;
+    PairStatus status = PairStatus::Active;
+    Dec funding_rate, cumulative_funding_per_unit;  // accrued to the clock
     std::optional<Dec> oracle_price;
     Dec long_oi, short_oi, skew;
     std::optional<Dec> marginal_price;
@@ -61,8 +67,8 @@ struct PairView {
 };
 
 struct VaultView {
-    Amount balance, share_supply;
-    Dec unrealized_pnl, equity;
+    Amount balance, share_supply, treasury;
+    Dec unrealized_pnl, unrealized_funding, equity;
 };
 
 using Reply = std::variant<std::monostate, SubmitOrderReply, DepositLiquidityReply, UnlockLiquidityReply, UserView,

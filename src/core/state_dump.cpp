@@ -50,7 +50,8 @@ std::string dump_state(const Engine& engine) {
         .value(p.default_shares_per_amount)
         .end_line();
     d.word("sequence").integer(engine.next_order_id()).integer(static_cast<i128>(engine.next_unlock_seq())).end_line();
-    d.word("vault").value(engine.vault().balance).value(engine.vault().share_supply).end_line();
+    d.word("vault").value(engine.vault().balance).value(engine.vault().share_supply).value(engine.vault().treasury);
+    d.end_line();
 
     for (PairId id = 0; id < engine.pair_count(); ++id) {
         const PairState& pair = engine.pair(id);
@@ -75,7 +76,8 @@ std::string dump_state(const Engine& engine) {
             d.word("  unlock").value(u.amount).integer(u.end_time).integer(static_cast<i128>(u.seq)).end_line();
         }
         for (const PositionEntry& e : user.positions) {
-            d.word("  position").integer(e.pair).value(e.position.size).value(e.position.cost_basis).end_line();
+            d.word("  position").integer(e.pair).value(e.position.size).value(e.position.cost_basis);
+            d.value(e.position.entry_funding_per_unit).integer(e.holder_slot).end_line();
         }
         for (Slot s = engine.book().first_of_user(id); s != kNoSlot; s = engine.book().next_of_user(s)) {
             d.word("  open").integer(static_cast<i128>(engine.book().at(s).id)).end_line();

@@ -20,18 +20,44 @@ struct GlobalParams {
     std::uint32_t max_open_orders = 100;
     // Shares minted per base unit deposited into an empty vault.
     Amount default_shares_per_amount = Amount(1'000'000);
+    // Risk and safety; zero turns each off.
+    TimeMs max_oracle_age_ms = 0;  // older prices refuse submissions and liquidations
+    Dec adl_trigger_ratio;         // auto-deleverage while equity < ratio * OI notional
+    Dec protocol_fee_share;        // share of every fee kept by the treasury, in [0, 1]
 };
 
+// Parameters of one pair. The first four are the spec's; the rest are the
+// risk engine's, each zero (off) unless set.
 struct PairParams {
-    Dec skew_scale;            // > 0
-    Dec max_abs_premium;       // in [0, 1)
-    Dec max_abs_oi;            // >= 0
-    Dec initial_margin_ratio;  // in (0, 1]
+    Dec skew_scale;                   // > 0
+    Dec max_abs_premium;              // in [0, 1)
+    Dec max_abs_oi;                   // >= 0
+    Dec initial_margin_ratio;         // in (0, 1]
+    Dec maintenance_margin_ratio{};   // in (0, initial_margin_ratio); defaults to half of it
+    Dec liquidation_fee_rate{};       // <= maintenance_margin_ratio - taker_fee_rate
+    Dec maker_fee_rate{};             // fee on the part of a fill that moves the skew toward zero
+    Dec taker_fee_rate{};             // fee on the rest
+    Dec max_funding_velocity{};       // per day, at full skew
+    Dec max_abs_funding_rate{};       // per day
+    Dec max_limit_price_deviation{};  // limit prices outside oracle * (1 +/- d) are refused
+    Dec min_order_notional{};         // in settlement units, for the opening portion
 };
+
+enum class PairStatus : std::uint8_t { Active, ReduceOnly, Paused };
+
+constexpr const char* pair_status_name(PairStatus status) {
+    switch (status) {
+        case PairStatus::Active: return "active";
+        case PairStatus::ReduceOnly: return "reduce_only";
+        case PairStatus::Paused: return "paused";
+    }
+    return "unknown";
+}
 
 struct Position {
-    Dec size;           // positive long, negative short, never zero while held
-    Amount cost_basis;  // settlement units paid to open what remains
+    Dec size;                    // positive long, negative short, never zero while held
+    Amount cost_basis;           // settlement units paid to open what remains
+    Dec entry_funding_per_unit;  // the pair's cumulative funding when last settled
 };
 
 struct Unlock {
