@@ -3,11 +3,20 @@
 //
 // Parameters (004): oracle_price 100, K 1000, M 0.05, max_abs_oi 500,
 // initial_margin_ratio 0.05 -- the harness defaults. "alice" is the trader
-// under test; "bob" and "carol" are other traders that set OI and skew.
+// under test; "bob", "carol" and "offset" are other traders that set OI and skew.
 //
 // Where the summary table and the detailed calculation differ (required 500 vs
 // 525, 250 vs 238, reserved 500 vs 495), the detailed calculation is used:
 // required = ceil(|opening| * worst_case_price * imr).
+//
+// The engine's margin rule is available = max(0, min(margin, equity) - used - reserved),
+// equity = margin + sum(size * oracle - sign(size) * cost_basis) - accrued funding (funding
+// is off here). 004's tables presume positions without unrealized PnL, where this is 004's
+// balance - used - reserved. So every position alice holds when a row is checked is opened
+// at exactly the oracle price (alice_opens_long_at_oracle; rows 7 and 9 let "offset" set the
+// skew to -50 first) -- except where 004's own market order must fill at a premium (rows 1
+// and 3 Alternative), whose after-fill figures show it. The helpers' (offset, bob, carol) own
+// PnL does not enter alice's figures.
 #include <gtest/gtest.h>
 
 #include <string_view>
@@ -41,12 +50,27 @@ void expect_margin(const Harness& h, std::string_view user, std::string_view bal
     EXPECT_EQ(view.available_margin, amt(available));
 }
 
-// alice opens a long of `size` at market with 5% slippage at skew 0 (oracle 100):
-// target 105, exec 100 * (1 + clamp((0 + size/2)/1000, -0.05, 0.05)).
-void alice_opens_long(Harness& h, std::string_view size) {
-    const auto out = h.submit_market("alice", "BTC", size, "0.05");
+void expect_no_unrealized_pnl(const Harness& h, std::string_view user) {
+    const auto view = h.user(user);
+    EXPECT_EQ(view.unrealized_pnl, Dec::zero());
+    EXPECT_EQ(view.equity, Dec::from_amount(view.margin));
+}
+
+// alice opens a long of `size` at exactly the oracle price 100, so it carries no unrealized
+// PnL, as 004's margin tables presume. "offset" first opens `offset_size` = -size/2, so the
+// skew averaged over alice's fill is 0: exec = 100 * (1 + clamp((-size/2 + size/2)/1000,
+// -0.05, 0.05)) = 100 and cost basis = size * 100. It is a limit buy at 100 (required
+// size * 100 * 0.05, and it fills at once: exec 100 <= 100); a 5% market order would be
+// refused on price, its target 100 * (1 - size/2000) * 1.05 being below 100 for size >= 100.
+// Afterwards the skew is +size/2.
+void alice_opens_long_at_oracle(Harness& h, std::string_view size, std::string_view offset_size) {
+    h.open_position("offset", "BTC", offset_size);
+    const auto out = h.submit_limit("alice", "BTC", size, "100");
     ASSERT_TRUE(out.ok()) << out.message;
     ASSERT_EQ(submit_reply(out).filled, dec(size));
+    ASSERT_TRUE(submit_reply(out).exec_price.has_value());
+    ASSERT_EQ(*submit_reply(out).exec_price, dec("100"));
+    expect_no_unrealized_pnl(h, "alice");
 }
 
 TEST(SpecMarginReservation, Row01_NewPositionSufficientMargin) {
@@ -69,8 +93,17 @@ TEST(SpecMarginReservation, Row01_NewPositionSufficientMargin) {
     ASSERT_TRUE(reply.exec_price.has_value());
     EXPECT_EQ(*reply.exec_price, dec("105"));
     EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
-    // 004 Margin #1: used_margin = 100 * 100 * 0.05 = 500; available = 1000 - 500 - 0 = 500.
-    expect_margin(h, "alice", "1000", "500", "0", "500");
+    // 004 Margin #1: used_margin = 100 * 100 * 0.05 = 500.
+    // 004 gives no available margin after the fill, and it cannot be 1000 - 500 - 0 = 500 under
+    // the equity rule: the row's own fill is at a premium (004's skew 0 and required 525 fix the
+    // marginal price at 100, hence exec 105; used 500 fixes the oracle at 100), leaving
+    // unrealized PnL 100 * 100 - 10500 = -500: equity 500, available max(0, min(1000, 500) - 500 - 0) = 0.
+    EXPECT_EQ(h.user("alice").unrealized_pnl, dec("-500"));
+    EXPECT_EQ(h.user("alice").equity, dec("500"));
+    expect_margin(h, "alice", "1000", "500", "0", "0");
+    // Not merely saturated at 0: with 300 more, available = min(1300, 800) - 500 = 300.
+    h.deposit_margin("alice", "300");
+    expect_margin(h, "alice", "1300", "500", "0", "300");
 }
 
 TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
@@ -102,11 +135,12 @@ TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
 TEST(SpecMarginReservation, Row03_ExistingPositionUsesMargin) {
     Harness h;
     setup(h);
-    // 004 Margin #3 state: balance 1000, user_pos +100, used 100 * 100 * 0.05 = 500, reserved 0.
-    // carol's short brings the skew back to 0, so the marginal price is 100 as in 004.
+    // 004 Margin #3 state: balance 1000, user_pos +100, used 100 * 100 * 0.05 = 500, reserved 0,
+    // no unrealized PnL: alice's +100 fills at exactly 100 after offset's -50 (skew then +50);
+    // carol's -50 brings the skew back to 0, so the marginal price is 100 as in 004.
     h.deposit_margin("alice", "1000");
-    alice_opens_long(h, "100");
-    h.open_position("carol", "BTC", "-100");
+    alice_opens_long_at_oracle(h, "100", "-50");
+    h.open_position("carol", "BTC", "-50");
     ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
     expect_margin(h, "alice", "1000", "500", "0", "500");
 
@@ -120,10 +154,11 @@ TEST(SpecMarginReservation, Row03_ExistingPositionUsesMargin) {
 TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
     Harness h;
     setup(h);
-    // 004 Margin #3 Alternative: balance 1100, user_pos +100, used 500, reserved 0.
+    // 004 Margin #3 Alternative: balance 1100, user_pos +100, used 500, reserved 0, no
+    // unrealized PnL; reached as in row 3 (offset -50, alice +100 at 100, carol -50: skew 0).
     h.deposit_margin("alice", "1100");
-    alice_opens_long(h, "100");
-    h.open_position("carol", "BTC", "-100");
+    alice_opens_long_at_oracle(h, "100", "-50");
+    h.open_position("carol", "BTC", "-50");
     ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
     expect_margin(h, "alice", "1100", "500", "0", "600");
 
@@ -132,8 +167,18 @@ TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
     ASSERT_TRUE(out.ok()) << out.message;
     EXPECT_EQ(submit_reply(out).filled, dec("100"));
     EXPECT_EQ(h.position("alice", "BTC"), dec("200"));
-    // Hand calc: used = 200 * 100 * 0.05 = 1000, available = 1100 - 1000 = 100.
-    expect_margin(h, "alice", "1100", "1000", "0", "100");
+    // Hand calc: used = 200 * 100 * 0.05 = 1000. 004 gives no available margin after the fill,
+    // and it is not 1100 - 1000 = 100: the fill is at 105 (skew 0, as required 525 needs), so the
+    // cost basis is 10000 + 10500 and unrealized PnL 200 * 100 - 20500 = -500: equity 600,
+    // available max(0, min(1100, 600) - 1000 - 0) = 0.
+    ASSERT_TRUE(submit_reply(out).exec_price.has_value());
+    EXPECT_EQ(*submit_reply(out).exec_price, dec("105"));
+    EXPECT_EQ(h.user("alice").unrealized_pnl, dec("-500"));
+    EXPECT_EQ(h.user("alice").equity, dec("600"));
+    expect_margin(h, "alice", "1100", "1000", "0", "0");
+    // Not merely saturated at 0: with 500 more, available = min(1600, 1100) - 1000 = 100.
+    h.deposit_margin("alice", "500");
+    expect_margin(h, "alice", "1600", "1000", "0", "100");
 }
 
 TEST(SpecMarginReservation, Row04_ReservedMarginBlocksOrder) {
@@ -158,17 +203,38 @@ TEST(SpecMarginReservation, Row04_ReservedMarginBlocksOrder) {
 TEST(SpecMarginReservation, Row05_ClosingRequiresNoMargin) {
     Harness h;
     setup(h);
-    // 004 Margin #5 state: balance 100, user_pos +100, used 500, reserved 0 (balance < used:
-    // the position has an unrealized loss). Reached with real commands:
-    //  - alice deposits 600 and buys +100 at skew 0: required ceil(100 * 105 * 0.05) = 525 <= 600,
-    //    exec 105, cost basis 10500;
-    //  - the oracle drops to 10: used = 100 * 10 * 0.05 = 50, available 550; she withdraws 500;
-    //  - the oracle returns to 100: used 500 > balance 100, available saturates to 0.
-    h.deposit_margin("alice", "600");
-    alice_opens_long(h, "100");
-    h.oracle({{"BTC", "10"}});
-    ASSERT_TRUE(h.withdraw_margin("alice", "500").ok());
+    // 004 Margin #5 state: balance 100, user_pos +100, used 500, reserved 0, available 0.
+    // 004 notes "balance < used_margin is possible if position has unrealized loss". Under the
+    // equity rule a withdrawal leaves min(margin, equity) >= used + reserved at that oracle, so
+    // with a long of cost basis 10000 no oracle move afterwards reaches balance 100 with used 500
+    // (the old route -- buy at 105, withdraw 500 of 600 while the oracle is 10 -- is refused:
+    // equity 600 + 100 * 10 - 10500 < 0, available 0); only a long bought far lower, i.e. an
+    // unrealized profit, could. A realized loss gets there with no unrealized PnL, as 004's
+    // figures presume: alice holds +200 at exactly 100, sells half below that, and keeps +100
+    // whose cost basis is exactly 100 * 100:
+    //  - alice deposits 1000; offset opens -100, and alice's limit buy +200 at 100 fills at
+    //    exec 100 * (1 + clamp((-100 + 100)/1000)) = 100 (required 200 * 100 * 0.05 = 1000 <= 1000),
+    //    cost basis 20000, skew +100; carol's -50 makes the skew +50;
+    //  - the oracle drops to 91; alice's limit sell -100 at 91 only closes (required 0) and fills at
+    //    91 * (1 + clamp((50 - 50)/1000)) = 91: realized 9100 - 10000 = -900, balance 100, the
+    //    remaining +100 keeps cost basis 10000; skew -50;
+    //  - the oracle returns to 100 (unrealized PnL 100 * 100 - 10000 = 0); bob's +100 makes the
+    //    skew +50, so alice's close below fills at exactly 100.
+    // Then used 500 > balance 100 = equity 100, and available saturates to 0.
+    h.deposit_margin("alice", "1000");
+    alice_opens_long_at_oracle(h, "200", "-100");
+    h.open_position("carol", "BTC", "-50");
+    h.oracle({{"BTC", "91"}});
+    const auto loss = h.submit_limit("alice", "BTC", "-100", "91");
+    ASSERT_TRUE(loss.ok()) << loss.message;
+    ASSERT_EQ(submit_reply(loss).filled, dec("-100"));
+    ASSERT_TRUE(submit_reply(loss).exec_price.has_value());
+    ASSERT_EQ(*submit_reply(loss).exec_price, dec("91"));
     h.oracle({{"BTC", "100"}});
+    h.open_position("bob", "BTC", "100");
+    ASSERT_EQ(h.pair("BTC").skew, dec("50"));
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    expect_no_unrealized_pnl(h, "alice");
     expect_margin(h, "alice", "100", "500", "0", "0");
 
     // 004 Margin #5: closing -100 has opening 0 -> required 0 <= available 0 -> accepted.
@@ -176,22 +242,23 @@ TEST(SpecMarginReservation, Row05_ClosingRequiresNoMargin) {
     ASSERT_TRUE(out.ok()) << out.message;
     const auto& reply = submit_reply(out);
     EXPECT_EQ(reply.filled, dec("-100"));
-    // Hand calc: skew 100, exec = 100 * (1 + clamp((100 - 50)/1000)) = 105 >= target 105 * 0.95 = 99.75;
-    // realized PnL = 100 * 105 - 10500 = 0, so the balance stays 100.
+    // Hand calc: skew 50, exec = 100 * (1 + clamp((50 - 50)/1000)) = 100 >= target 105 * 0.95 = 99.75;
+    // realized PnL = 100 * 100 - 10000 = 0, so the balance stays 100.
     ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_EQ(*reply.exec_price, dec("100"));
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
     // 004 Margin #5: used_margin -> 0 (no position).
     expect_margin(h, "alice", "100", "0", "0", "100");
 }
 
-// 004 Margin #6 state: balance 600, user_pos +100, used 500, reserved 0; marginal price 100
-// (carol's short brings the skew back to 0).
+// 004 Margin #6 state: balance 600, user_pos +100, used 500, reserved 0, no unrealized PnL
+// (offset -50, then alice's +100 fills at exactly 100, required 500 <= 600); marginal price 100
+// (carol's -50 brings the skew back to 0).
 void row06_state(Harness& h) {
     setup(h);
     h.deposit_margin("alice", "600");
-    alice_opens_long(h, "100");
-    h.open_position("carol", "BTC", "-100");
+    alice_opens_long_at_oracle(h, "100", "-50");
+    h.open_position("carol", "BTC", "-50");
     ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
     expect_margin(h, "alice", "600", "500", "0", "100");
 }
@@ -227,7 +294,14 @@ TEST(SpecMarginReservation, Row07_LimitOrderFillsImmediatelyNoReservation) {
     Harness h;
     setup(h);
     // 004 Margin #7 state: balance 1000, used 0, reserved 0, user_pos 0, skew 0.
+    // Set-up difference: offset opens -50 first, so the skew is -50, not 0. At skew 0 the fill
+    // would be at 100 * (1 + clamp((0 + 100/2)/1000, -0.05, 0.05)) = 105 and leave unrealized PnL
+    // -500 (available 0 afterwards under the equity rule); 004's figures for this row do not
+    // depend on the skew (a limit order's worst case is its limit price), and at skew -50 the
+    // fill is at exactly the oracle price, so the position has no unrealized PnL.
     h.deposit_margin("alice", "1000");
+    h.open_position("offset", "BTC", "-50");
+    expect_margin(h, "alice", "1000", "0", "0", "1000");
 
     // 004 Margin #7: limit buy +100 at 105; required 100 * 105 * 0.05 = 525 <= 1000 -> accepted,
     // fills immediately, no unfilled portion -> nothing reserved.
@@ -236,12 +310,13 @@ TEST(SpecMarginReservation, Row07_LimitOrderFillsImmediatelyNoReservation) {
     const auto& reply = submit_reply(out);
     EXPECT_EQ(reply.filled, dec("100"));
     EXPECT_EQ(reply.rested, Dec::zero());
-    // 004 Margin #7 prints exec_price 102.5, but its formula gives
-    // 100 * (1 + clamp((0 + 100/2)/1000, -0.05, 0.05)) = 105 (<= limit 105). Hand calculation: 105.
+    // 004 Margin #7 prints exec_price 102.5 (the price at skew -25; at its stated skew 0 it is 105).
+    // Hand calculation at skew -50: 100 * (1 + clamp((-50 + 100/2)/1000, -0.05, 0.05)) = 100 <= limit 105.
     ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_EQ(*reply.exec_price, dec("100"));
     EXPECT_TRUE(h.pair("BTC").bids.empty());
-    // Hand calc: used 100 * 100 * 0.05 = 500, reserved 0, available 500.
+    expect_no_unrealized_pnl(h, "alice");
+    // Hand calc: used 100 * 100 * 0.05 = 500, reserved 0, available 1000 - 500 - 0 = 500.
     expect_margin(h, "alice", "1000", "500", "0", "500");
 }
 
@@ -294,10 +369,13 @@ TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
     Harness h;
     setup(h);
     // 004 Margin #9 state: balance 1000, used 0, pending buy +100 at limit 105, user_pos 0.
-    // It is placed while the oracle is 110 (exec 110 * 1.05 = 115.5 > 105, so it rests).
+    // offset opens -50 first, so the fill below is at exactly the oracle price (004: "e.g., 100")
+    // and leaves no unrealized PnL. The order is placed while the oracle is 110
+    // (exec 110 * (1 + clamp((-50 + 50)/1000)) = 110 > 105, so it rests).
     // 004's state lists reserved 500, but its own step 3 computes 100 * 105 * 0.05 = 525 for
     // this order, and the engine reserves exactly that (hand calculation: 525).
     h.deposit_margin("alice", "1000");
+    h.open_position("offset", "BTC", "-50");
     h.oracle({{"BTC", "110"}}, 5);
     const auto placed = h.submit_limit("alice", "BTC", "100", "105", false, 10);
     ASSERT_TRUE(placed.ok()) << placed.message;
@@ -311,10 +389,11 @@ TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
     ASSERT_EQ(fills.size(), 1u);
     EXPECT_EQ(fills[0].order_id, id);
     EXPECT_EQ(fills[0].size, dec("100"));
-    // Hand calc: exec = 100 * (1 + clamp((0 + 50)/1000)) = 105 <= limit 105.
-    EXPECT_EQ(fills[0].price, dec("105"));
+    // Hand calc: exec = 100 * (1 + clamp((-50 + 50)/1000)) = 100 <= limit 105 (004: "e.g., 100").
+    EXPECT_EQ(fills[0].price, dec("100"));
     EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
     EXPECT_TRUE(h.pair("BTC").bids.empty());
+    expect_no_unrealized_pnl(h, "alice");
     // 004 Margin #9 result: reserved -> 0, used 0 -> 100 * 100 * 0.05 = 500, available 1000 - 500 - 0 = 500.
     expect_margin(h, "alice", "1000", "500", "0", "500");
 }
@@ -339,9 +418,10 @@ TEST(SpecMarginReservation, Row11_WithdrawalBlockedByUsedMargin) {
     Harness h;
     setup(h);
     // 004 Margin #11 state: balance 1000, used 600, reserved 0. used 600 = 120 * 100 * 0.05:
-    // alice buys +120 at skew 0 (required ceil(120 * 105 * 0.05) = 630 <= 1000; exec 105 <= 105).
+    // offset opens -60, then alice buys +120 at exactly 100 (required 120 * 100 * 0.05 = 600 <= 1000),
+    // so the position has no unrealized PnL.
     h.deposit_margin("alice", "1000");
-    alice_opens_long(h, "120");
+    alice_opens_long_at_oracle(h, "120", "-60");
     expect_margin(h, "alice", "1000", "600", "0", "400");
 
     // 004 Margin #11: withdraw 500 > available 400 -> "insufficient available margin".
@@ -354,11 +434,12 @@ TEST(SpecMarginReservation, Row12_WithdrawalSucceedsWithAvailable) {
     Harness h;
     setup(h);
     // 004 Margin #12 state: balance 1000, used 300, reserved 200.
-    //  - used 300 = 60 * 100 * 0.05: alice buys +60 at skew 0 (exec 103);
-    //  - reserved 200 = 40 * 100 * 0.05: a buy +40 at limit 100 resting (at skew 60 it would
-    //    execute at 105 > 100).
+    //  - used 300 = 60 * 100 * 0.05: offset opens -30, then alice buys +60 at exactly 100
+    //    (required 300), no unrealized PnL; the skew is then +30;
+    //  - reserved 200 = 40 * 100 * 0.05: a buy +40 at limit 100 resting (at skew 30 it would
+    //    execute at 100 * (1 + (30 + 20)/1000) = 105 > 100).
     h.deposit_margin("alice", "1000");
-    alice_opens_long(h, "60");
+    alice_opens_long_at_oracle(h, "60", "-30");
     const auto pending = h.submit_limit("alice", "BTC", "40", "100");
     ASSERT_TRUE(pending.ok()) << pending.message;
     ASSERT_EQ(submit_reply(pending).rested, dec("40"));

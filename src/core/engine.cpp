@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <boost/container/small_vector.hpp>
+
 #include "core/pricing.hpp"
 
 namespace ballast::core {
@@ -142,11 +144,13 @@ AccountHealth Engine::health(const UserState& user) const {
         const Dec value = mul(p.size, oracle, Rounding::Floor);
         const Dec cost = Dec::from_amount(p.cost_basis);
         h.unrealized_pnl += p.size.is_positive() ? value - cost : value + cost;
+        // With funding off and nothing accrued before, there is nothing to add.
         if (pair.params.max_abs_funding_rate.is_positive() ||
             pair.funding.cumulative_per_unit != p.entry_funding_per_unit) {
             h.accrued_funding +=
                 accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
         }
+        h.used_margin += compute_required_margin(p.size, oracle, pair.params);
         h.maintenance_margin +=
             mul3_to_amount(p.size.abs(), oracle, pair.params.maintenance_margin_ratio, Rounding::Ceil);
     }
@@ -163,13 +167,11 @@ bool Engine::is_liquidatable(const UserState& user) const {
 }
 
 Amount Engine::available_margin(const UserState& user) const {
-    Amount backing = user.margin;
-    if (!user.positions.empty()) {
-        const Dec equity = health(user).equity;
-        if (!equity.is_positive()) return Amount::zero();
-        backing = min(backing, to_amount(equity, Rounding::Floor));
-    }
-    return backing.saturating_sub(used_margin(user)).saturating_sub(user.reserved_margin);
+    if (user.positions.empty()) return user.margin.saturating_sub(user.reserved_margin);
+    const AccountHealth h = health(user);
+    if (!h.equity.is_positive()) return Amount::zero();
+    const Amount backing = min(user.margin, to_amount(h.equity, Rounding::Floor));
+    return backing.saturating_sub(h.used_margin).saturating_sub(user.reserved_margin);
 }
 
 Dec Engine::vault_unrealized_pnl(Rounding rounding) const {
@@ -301,8 +303,7 @@ Engine::Result Engine::handle(const Command& c, const OracleUpdate& cmd) {
         Dec price;
         FundingState funding;
     };
-    std::vector<Update> updates;
-    updates.reserve(cmd.prices.size());
+    boost::container::small_vector<Update, 8> updates;
     for (const PriceUpdate& update : cmd.prices) {
         const auto pair = find_pair(update.pair);
         if (!pair) return unknown_pair(update.pair);
@@ -322,23 +323,18 @@ Engine::Result Engine::handle(const Command& c, const OracleUpdate& cmd) {
                                       : FundingState{pair.funding.rate, pair.funding.cumulative_per_unit, now};
     }
     accept(c);
-    std::vector<PairId> updated;
-    updated.reserve(updates.size());
     for (const Update& u : updates) {
         PairState& pair = pairs_[u.pair];
         pair.funding = u.funding;
         pair.oracle_price = u.price;
         pair.price_time = clock_;
-        updated.push_back(u.pair);
     }
-    for (PairId pair : updated) {
-        if (pairs_[pair].status != PairStatus::Paused) fulfill_limit_orders(pair);
+    for (const Update& u : updates) {
+        if (pairs_[u.pair].status != PairStatus::Paused) fulfill_limit_orders(u.pair);
     }
     // Every holder is checked, not only those of the updated pairs: funding
     // accrues on all positions, so time alone can make an account liquidatable.
-    std::vector<PairId> all_pairs(pairs_.size());
-    for (PairId id = 0; id < pairs_.size(); ++id) all_pairs[id] = id;
-    liquidate_holders(all_pairs);
+    liquidate_holders();
     auto_deleverage();
     return Reply{};
 }

@@ -67,6 +67,7 @@ struct VaultState {
 struct AccountHealth {
     Dec equity;  // margin + unrealized PnL - accrued funding
     Amount maintenance_margin;
+    Amount used_margin;  // initial margin of the positions at the oracle price
     Dec unrealized_pnl;
     Dec accrued_funding;  // positive: owed by the trader
 };
@@ -203,8 +204,9 @@ private:
     // Liquidation and auto-deleveraging (engine_risk.cpp).
     ForceClosePlan plan_force_close(UserId user, bool is_adl) const;
     void apply_force_close(const ForceClosePlan& plan);
-    // Liquidates every liquidatable holder of the given pairs, worst first.
-    void liquidate_holders(const std::vector<PairId>& pairs);
+    // Liquidates every liquidatable account, worst first. Only holders of
+    // pairs with a maintenance ratio can be liquidatable, so only they are checked.
+    void liquidate_holders();
     // Deleverages the most profitable accounts while the vault is below its trigger.
     void auto_deleverage();
     // Whether the pair's price is within max_oracle_age_ms of `now`.

@@ -230,9 +230,12 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
     plan.oi_weighted_entry_price =
         checked_add(checked_sub(pair.oi_weighted_entry_price, signed_cost(current.size, current.cost_basis)),
                     signed_cost(plan.position.size, plan.position.cost_basis));
-    plan.oi_weighted_entry_funding = pair.oi_weighted_entry_funding -
-                                     mul(current.size, current.entry_funding_per_unit, Rounding::Floor) +
-                                     mul(plan.position.size, plan.position.entry_funding_per_unit, Rounding::Floor);
+    plan.oi_weighted_entry_funding = pair.oi_weighted_entry_funding;
+    if (!current.entry_funding_per_unit.is_zero())
+        plan.oi_weighted_entry_funding -= mul(current.size, current.entry_funding_per_unit, Rounding::Floor);
+    if (!plan.position.entry_funding_per_unit.is_zero())
+        plan.oi_weighted_entry_funding +=
+            mul(plan.position.size, plan.position.entry_funding_per_unit, Rounding::Floor);
 
     if (settle) {
         // Funding, then PnL, against the vault; then the trading fee out of
@@ -240,11 +243,13 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
         plan.money.transfer(-plan.funding_paid);
         plan.money.transfer(plan.realized_pnl);
         plan.fee = min(compute_trading_fee(pair.skew(), size, price, pair.params), plan.money.margin);
-        plan.treasury_cut =
-            to_amount(mul(Dec::from_amount(plan.fee), params_.protocol_fee_share, Rounding::Floor), Rounding::Floor);
-        plan.money.margin -= plan.fee;
-        plan.money.vault_balance += plan.fee - plan.treasury_cut;
-        plan.money.treasury += plan.treasury_cut;
+        if (!plan.fee.is_zero()) {
+            plan.treasury_cut = to_amount(mul(Dec::from_amount(plan.fee), params_.protocol_fee_share, Rounding::Floor),
+                                          Rounding::Floor);
+            plan.money.margin -= plan.fee;
+            plan.money.vault_balance += plan.fee - plan.treasury_cut;
+            plan.money.treasury += plan.treasury_cut;
+        }
     }
     return plan;
 }

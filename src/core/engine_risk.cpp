@@ -63,9 +63,12 @@ void Engine::apply_force_close(const ForceClosePlan& plan) {
         events_.push_back(BadDebtEvent{plan.user, kNoPair, kNoOrder, plan.money.bad_debt});
 }
 
-void Engine::liquidate_holders(const std::vector<PairId>& pairs) {
+void Engine::liquidate_holders() {
     std::vector<UserId> holders;
-    for (PairId pair : pairs) holders.insert(holders.end(), pairs_[pair].holders.begin(), pairs_[pair].holders.end());
+    for (const PairState& pair : pairs_) {
+        if (pair.params.maintenance_margin_ratio.is_positive())
+            holders.insert(holders.end(), pair.holders.begin(), pair.holders.end());
+    }
     if (holders.empty()) return;
     std::sort(holders.begin(), holders.end());
     holders.erase(std::unique(holders.begin(), holders.end()), holders.end());

@@ -27,7 +27,6 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     const UserState& user = users_[*id];
     view.margin = user.margin;
     view.reserved_margin = user.reserved_margin;
-    view.used_margin = used_margin(user);
     view.available_margin = available_margin(user);
     view.vault_shares = user.vault_shares;
     view.unlocks = user.unlocks;
@@ -36,6 +35,7 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     view.unrealized_pnl = h.unrealized_pnl;
     view.accrued_funding = h.accrued_funding;
     view.maintenance_margin = h.maintenance_margin;
+    view.used_margin = h.used_margin;
     for (const PositionEntry& entry : user.positions) {
         const PairState& pair = pairs_[entry.pair];
         const Position& p = entry.position;

@@ -45,6 +45,7 @@ Dec accrued_funding(Dec size, Dec cumulative_per_unit, Dec entry_funding_per_uni
 }
 
 i128 funding_to_settle(Dec size, Dec cumulative_per_unit, Dec entry_funding_per_unit) {
+    if (cumulative_per_unit == entry_funding_per_unit) return 0;
     constexpr i128 kScaleSquared = Dec::kScale * Dec::kScale;
     return detail::signed_mul_div(size.raw(), (cumulative_per_unit - entry_funding_per_unit).raw(), kScaleSquared,
                                   Rounding::Ceil);
