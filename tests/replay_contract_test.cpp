@@ -218,3 +218,44 @@ TEST(JsonWriter, EscapesWhatJsonRequiresAndNothingElse) {
 }
 
 }  // namespace
+
+namespace {
+
+// The risk engine's commands and fields through the replay contract.
+TEST(ReplayContract, RiskCommandsAndFields) {
+    ballast::api::Replayer replayer;
+    std::string out;
+    const char* const lines[] = {
+        R"({"cmd":"set_params","protocol_fee_share":"0.2","adl_trigger_ratio":"0","max_oracle_age_ms":0})",
+        R"({"cmd":"set_pair","pair":"BTC","skew_scale":"1000","max_abs_premium":"0","max_abs_oi":"1000000",)"
+        R"("initial_margin_ratio":"0.1","maintenance_margin_ratio":"0.05","liquidation_fee_rate":"0.02",)"
+        R"("maker_fee_rate":"0","taker_fee_rate":"0","max_funding_velocity":"1","max_abs_funding_rate":"0.05"})",
+        R"({"cmd":"oracle","time":0,"prices":{"BTC":"100"}})",
+        R"({"cmd":"deposit_liquidity","user":"lp","amount":"100000"})",
+        R"({"cmd":"deposit_margin","user":"alice","amount":"10000"})",
+        R"({"cmd":"submit_order","user":"alice","pair":"BTC","size":"500","kind":"market","max_slippage":"0"})",
+        R"({"cmd":"oracle","time":86400000,"prices":{"BTC":"100"}})",
+        R"({"cmd":"query_pair","pair":"BTC"})",
+        R"({"cmd":"force_close","user":"alice","caller":"keeper"})",
+        R"({"cmd":"set_pair_status","pair":"BTC","status":"paused"})",
+        R"({"cmd":"submit_order","user":"alice","pair":"BTC","size":"1","kind":"market","max_slippage":"0"})",
+        R"({"cmd":"set_pair_status","pair":"BTC","status":"closed"})",
+    };
+    for (const char* line : lines) replayer.process_line(line, out);
+    const auto results = split_lines(out);
+    ASSERT_EQ(results.size(), 12u);
+    for (int i = 0; i < 7; ++i) EXPECT_TRUE(boost::json::parse(results[i]).at("ok").as_bool()) << results[i];
+    // As in RiskFunding.RateRampsThenHitsItsCapInsideTheInterval: rate 0.05, 4.75 per unit.
+    const auto pair = boost::json::parse(results[7]);
+    EXPECT_EQ(pair.at("funding_rate").as_string(), "0.05");
+    EXPECT_EQ(pair.at("cumulative_funding_per_unit").as_string(), "4.75");
+    EXPECT_EQ(pair.at("status").as_string(), "active");
+    EXPECT_EQ(pair.at("maintenance_margin_ratio").as_string(), "0.05");
+    // Equity 10000 - 2375 is far above maintenance 2500.
+    EXPECT_EQ(error_code_of(results[8]), "not_liquidatable");
+    EXPECT_TRUE(boost::json::parse(results[9]).at("ok").as_bool());
+    EXPECT_EQ(error_code_of(results[10]), "market_paused");
+    EXPECT_EQ(error_code_of(results[11]), "invalid_input");
+}
+
+}  // namespace

@@ -42,9 +42,25 @@ inline constexpr const char* kDemoScript =
 {"cmd":"unlock_liquidity","time":7000,"user":"lp","shares_to_burn":"20000000000"}
 {"cmd":"query_user","time":86407000,"user":"lp"}
 
+# The risk engine: an ETH market with maker/taker fees, velocity funding and liquidation.
+{"cmd":"set_params","protocol_fee_share":"0.2"}
+{"cmd":"set_pair","pair":"ETH","skew_scale":"1000","max_abs_premium":"0.01","max_abs_oi":"10000","initial_margin_ratio":"0.1","maintenance_margin_ratio":"0.05","liquidation_fee_rate":"0.02","maker_fee_rate":"0.0005","taker_fee_rate":"0.001","max_funding_velocity":"5","max_abs_funding_rate":"0.05"}
+{"cmd":"oracle","time":86410000,"prices":{"ETH":"2000"}}
+{"cmd":"deposit_margin","user":"carol","amount":"2200"}
+
+# Carol goes 10x long at 2010; she pays the taker fee of 21, 20% of it (4) to the treasury.
+{"cmd":"submit_order","time":86410000,"user":"carol","pair":"ETH","size":"10","kind":"market","max_slippage":"0.01"}
+
+# A day later the funding rate has ramped to its 5%/day cap against the long skew (she owes
+# 10 * 0.025 * 2000 = 500) and ETH is down 7.5%: her equity is below the maintenance margin,
+# so the oracle update liquidates her; the fee takes what margin is left.
+{"cmd":"oracle","time":172810000,"prices":{"ETH":"1850"}}
+{"cmd":"query_user","user":"carol"}
+{"cmd":"query_vault"}
+
 # Mistakes are refused with a reason, and change nothing.
 {"cmd":"withdraw_margin","user":"alice","amount":"1000000"}
-{"cmd":"submit_order","user":"alice","pair":"ETH","size":"1","kind":"market","max_slippage":"0.01"}
+{"cmd":"submit_order","user":"alice","pair":"DOGE","size":"1","kind":"market","max_slippage":"0.01"}
 {"cmd":"deposit_margin","user":"alice","amount":"1e3"}
 )";
 
