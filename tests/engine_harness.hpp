@@ -142,6 +142,20 @@ public:
     }
 };
 
+// 004's test parameters: BTC with K 1000, M 0.05, max_abs_oi 500, imr 0.05, at oracle 100.
+inline void setup_spec_market(Harness& h) {
+    h.set_pair("BTC");
+    h.oracle({{"BTC", "100"}});
+}
+
+inline void expect_oi(const Harness& h, std::string_view long_oi, std::string_view short_oi, std::string_view skew,
+                      std::string_view pair = "BTC") {
+    const core::PairView view = h.pair(pair);
+    EXPECT_EQ(view.long_oi, dec(long_oi));
+    EXPECT_EQ(view.short_oi, dec(short_oi));
+    EXPECT_EQ(view.skew, dec(skew));
+}
+
 inline const core::SubmitOrderReply& submit_reply(const core::Outcome& o) {
     return std::get<core::SubmitOrderReply>(o.reply);
 }

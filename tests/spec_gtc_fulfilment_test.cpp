@@ -31,16 +31,13 @@ using ballast::core::OrderUpdatedEvent;
 using ballast::core::OrderView;
 using ballast::testing::dec;
 using ballast::testing::events_of;
+using ballast::testing::expect_oi;
 using ballast::testing::Harness;
 using ballast::testing::name;
+using ballast::testing::setup_spec_market;
 using ballast::testing::submit_reply;
 
 constexpr ballast::core::TimeMs kTrigger = 100;
-
-void setup(Harness& h) {
-    h.set_pair("BTC");
-    h.oracle({{"BTC", "100"}});
-}
 
 // A market trade with 100% slippage: fills in full at whatever the price is.
 void trade(Harness& h, std::string_view user, std::string_view size) { h.open_position(user, "BTC", size); }
@@ -56,13 +53,6 @@ OrderId rest_limit(Harness& h, std::string_view user, std::string_view size, std
     EXPECT_EQ(reply.filled, Dec::zero()) << "setup order filled at submission";
     EXPECT_EQ(reply.rested, dec(size)) << "setup order did not rest in full";
     return reply.order_id;
-}
-
-void expect_oi(const Harness& h, std::string_view long_oi, std::string_view short_oi, std::string_view skew) {
-    const auto pair = h.pair("BTC");
-    EXPECT_EQ(pair.long_oi, dec(long_oi));
-    EXPECT_EQ(pair.short_oi, dec(short_oi));
-    EXPECT_EQ(pair.skew, dec(skew));
 }
 
 struct Fill {
@@ -93,7 +83,7 @@ void expect_order(const OrderView& order, OrderId id, std::string_view size, std
 
 TEST(SpecGtcFulfilment, Row01_SingleBuyOrderFilled) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #1 state: long_oi 100, short_oi -100, skew 0, oracle 100; BUY {103, +50}.
     trade(h, "bob", "100");
     trade(h, "carol", "-100");
@@ -116,7 +106,7 @@ TEST(SpecGtcFulfilment, Row01_SingleBuyOrderFilled) {
 
 TEST(SpecGtcFulfilment, Row02_SingleSellOrderFilled) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #2 state: long_oi 100, short_oi -100, skew 0, oracle 100; SELL {97, -50}.
     trade(h, "bob", "100");
     trade(h, "carol", "-100");
@@ -139,7 +129,7 @@ TEST(SpecGtcFulfilment, Row02_SingleSellOrderFilled) {
 
 TEST(SpecGtcFulfilment, Row03_BuyOrderUnfillableCutoff) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #3 state: long_oi 200, short_oi -100, skew 100; BUY {104, +50}.
     trade(h, "bob", "200");
     trade(h, "carol", "-100");
@@ -159,7 +149,7 @@ TEST(SpecGtcFulfilment, Row03_BuyOrderUnfillableCutoff) {
 
 TEST(SpecGtcFulfilment, Row04_SellOrderUnfillableCutoff) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #4 state: long_oi 100, short_oi -200, skew -100; SELL {96, -50}.
     trade(h, "bob", "100");
     trade(h, "carol", "-200");
@@ -179,7 +169,7 @@ TEST(SpecGtcFulfilment, Row04_SellOrderUnfillableCutoff) {
 
 TEST(SpecGtcFulfilment, Row05_BuyOrderTooLargeContinueScanning) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #5 state: long_oi 100, short_oi -100, skew 0; BUY A {102, +100}, B {101, +20}.
     trade(h, "bob", "100");
     trade(h, "carol", "-100");
@@ -203,7 +193,7 @@ TEST(SpecGtcFulfilment, Row05_BuyOrderTooLargeContinueScanning) {
 
 TEST(SpecGtcFulfilment, Row06_PriceTimePriorityBuys) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #6 state: long_oi 100, short_oi -100, skew 0;
     // BUY A {103, t2, +10}, B {105, t1, +10}, C {103, t1, +10}.
     trade(h, "bob", "100");
@@ -231,7 +221,7 @@ TEST(SpecGtcFulfilment, Row06_PriceTimePriorityBuys) {
 
 TEST(SpecGtcFulfilment, Row07_PriceTimePrioritySells) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #7 state: long_oi 100, short_oi -100, skew 0;
     // SELL A {97, t2, -10}, B {95, t1, -10}, C {97, t1, -10}.
     trade(h, "bob", "100");
@@ -258,7 +248,7 @@ TEST(SpecGtcFulfilment, Row07_PriceTimePrioritySells) {
 
 TEST(SpecGtcFulfilment, Row08_SkewChangesAffectSubsequent) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #8 state: long_oi 140, short_oi -100, skew 40; BUY A {105, +20}, B {104.5, +20}.
     trade(h, "bob", "140");
     trade(h, "carol", "-100");
@@ -281,7 +271,7 @@ TEST(SpecGtcFulfilment, Row08_SkewChangesAffectSubsequent) {
 
 TEST(SpecGtcFulfilment, Row09_OiBlocksReduceOnlyFalse) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #9 state: long_oi 480, short_oi -100, skew 380; BUY {110, +50, user_pos 0}.
     trade(h, "bob", "480");
     trade(h, "carol", "-100");
@@ -302,7 +292,7 @@ TEST(SpecGtcFulfilment, Row09_OiBlocksReduceOnlyFalse) {
 
 TEST(SpecGtcFulfilment, Row10_OiBlocksReduceOnlyTrue) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #10 state: long_oi 480, short_oi -100, skew 380;
     // BUY {110, +150, user_pos -100, reduce_only} -- alice holds the whole short OI.
     trade(h, "bob", "480");
@@ -330,7 +320,7 @@ TEST(SpecGtcFulfilment, Row10_OiBlocksReduceOnlyTrue) {
 
 TEST(SpecGtcFulfilment, Row11_MixedBuyAndSellInterleaved) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #11 state: long_oi 100, short_oi -100, skew 0;
     // BUY {103, +30, t2}, SELL {97, -30, t1}.
     trade(h, "bob", "100");
@@ -355,7 +345,7 @@ TEST(SpecGtcFulfilment, Row11_MixedBuyAndSellInterleaved) {
 
 TEST(SpecGtcFulfilment, Row12_InterleavedMultipleOrders) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #12 state: long_oi 100, short_oi -100, skew 0;
     // BUY B1 {103, t1, +20}, B2 {102, t4, +20}; SELL S1 {97, t2, -20}, S2 {98, t3, -20}.
     trade(h, "bob", "100");
@@ -386,7 +376,7 @@ TEST(SpecGtcFulfilment, Row12_InterleavedMultipleOrders) {
 
 TEST(SpecGtcFulfilment, Row13_TimestampTiebreakerBuyWins) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #13 state: long_oi 100, short_oi -100, skew 0;
     // BUY {103, t1, +20}, SELL {97, t1, -20} -- the same created_at.
     trade(h, "bob", "100");
@@ -415,7 +405,7 @@ TEST(SpecGtcFulfilment, Row13_TimestampTiebreakerBuyWins) {
 
 TEST(SpecGtcFulfilment, Row14_CutoffUnblockedByOtherSide) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 GTC #14 state: long_oi 150, short_oi -100, skew 50;
     // BUY {104, t1, +20}, SELL {97, t2, -100}.
     trade(h, "bob", "150");

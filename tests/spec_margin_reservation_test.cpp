@@ -32,13 +32,10 @@ using ballast::core::OrderCanceledEvent;
 using ballast::testing::amt;
 using ballast::testing::dec;
 using ballast::testing::events_of;
+using ballast::testing::expect_oi;
 using ballast::testing::Harness;
+using ballast::testing::setup_spec_market;
 using ballast::testing::submit_reply;
-
-void setup(Harness& h) {
-    h.set_pair("BTC");
-    h.oracle({{"BTC", "100"}});
-}
 
 // balance (margin), used, reserved and available margin of a trader.
 void expect_margin(const Harness& h, std::string_view user, std::string_view balance, std::string_view used,
@@ -75,7 +72,7 @@ void alice_opens_long_at_oracle(Harness& h, std::string_view size, std::string_v
 
 TEST(SpecMarginReservation, Row01_NewPositionSufficientMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #1 state: balance 1000, used 0, reserved 0, user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -108,7 +105,7 @@ TEST(SpecMarginReservation, Row01_NewPositionSufficientMargin) {
 
 TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #2 state: balance 100, used 0, reserved 0, user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -134,7 +131,7 @@ TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
 
 TEST(SpecMarginReservation, Row03_ExistingPositionUsesMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #3 state: balance 1000, user_pos +100, used 100 * 100 * 0.05 = 500, reserved 0,
     // no unrealized PnL: alice's +100 fills at exactly 100 after offset's -50 (skew then +50);
     // carol's -50 brings the skew back to 0, so the marginal price is 100 as in 004.
@@ -153,7 +150,7 @@ TEST(SpecMarginReservation, Row03_ExistingPositionUsesMargin) {
 
 TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #3 Alternative: balance 1100, user_pos +100, used 500, reserved 0, no
     // unrealized PnL; reached as in row 3 (offset -50, alice +100 at 100, carol -50: skew 0).
     h.deposit_margin("alice", "1100");
@@ -183,7 +180,7 @@ TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
 
 TEST(SpecMarginReservation, Row04_ReservedMarginBlocksOrder) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #4 state: balance 1000, used 0, reserved 600 (from a pending limit order), user_pos 0.
     // The pending order: sell -100 at limit 120; exec at skew 0 is 95 < 120, so it rests
     // and reserves 100 * 120 * 0.05 = 600.
@@ -202,7 +199,7 @@ TEST(SpecMarginReservation, Row04_ReservedMarginBlocksOrder) {
 
 TEST(SpecMarginReservation, Row05_ClosingRequiresNoMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #5 state: balance 100, user_pos +100, used 500, reserved 0, available 0.
     // 004 notes "balance < used_margin is possible if position has unrealized loss". Under the
     // equity rule a withdrawal leaves min(margin, equity) >= used + reserved at that oracle, so
@@ -255,7 +252,7 @@ TEST(SpecMarginReservation, Row05_ClosingRequiresNoMargin) {
 // (offset -50, then alice's +100 fills at exactly 100, required 500 <= 600); marginal price 100
 // (carol's -50 brings the skew back to 0).
 void row06_state(Harness& h) {
-    setup(h);
+    setup_spec_market(h);
     h.deposit_margin("alice", "600");
     alice_opens_long_at_oracle(h, "100", "-50");
     h.open_position("carol", "BTC", "-50");
@@ -292,7 +289,7 @@ TEST(SpecMarginReservation, Row06_PartialClosePlusOpeningRejected) {
 
 TEST(SpecMarginReservation, Row07_LimitOrderFillsImmediatelyNoReservation) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #7 state: balance 1000, used 0, reserved 0, user_pos 0, skew 0.
     // Set-up difference: offset opens -50 first, so the skew is -50, not 0. At skew 0 the fill
     // would be at 100 * (1 + clamp((0 + 100/2)/1000, -0.05, 0.05)) = 105 and leave unrealized PnL
@@ -322,7 +319,7 @@ TEST(SpecMarginReservation, Row07_LimitOrderFillsImmediatelyNoReservation) {
 
 TEST(SpecMarginReservation, Row07Alt_LimitBelowMarginalReserves) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #7 state: balance 1000, used 0, reserved 0, user_pos 0, skew 0.
     h.deposit_margin("alice", "1000");
 
@@ -344,7 +341,7 @@ TEST(SpecMarginReservation, Row07Alt_LimitBelowMarginalReserves) {
 
 TEST(SpecMarginReservation, Row08_CancelReleasesReservedMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #8 state: balance 1000, used 0, reserved 500; pending buy +100 at limit 100
     // (at skew 0 it would execute at 105 > 100, so it rests; reserves 100 * 100 * 0.05 = 500).
     h.deposit_margin("alice", "1000");
@@ -367,7 +364,7 @@ TEST(SpecMarginReservation, Row08_CancelReleasesReservedMargin) {
 
 TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #9 state: balance 1000, used 0, pending buy +100 at limit 105, user_pos 0.
     // offset opens -50 first, so the fill below is at exactly the oracle price (004: "e.g., 100")
     // and leaves no unrealized PnL. The order is placed while the oracle is 110
@@ -400,7 +397,7 @@ TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
 
 TEST(SpecMarginReservation, Row10_WithdrawalBlockedByReservedMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #10 state: balance 1000, used 0, reserved 600 (sell -100 resting at limit 120,
     // 100 * 120 * 0.05 = 600; it cannot fill: exec 95 < 120).
     h.deposit_margin("alice", "1000");
@@ -416,7 +413,7 @@ TEST(SpecMarginReservation, Row10_WithdrawalBlockedByReservedMargin) {
 
 TEST(SpecMarginReservation, Row11_WithdrawalBlockedByUsedMargin) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #11 state: balance 1000, used 600, reserved 0. used 600 = 120 * 100 * 0.05:
     // offset opens -60, then alice buys +120 at exactly 100 (required 120 * 100 * 0.05 = 600 <= 1000),
     // so the position has no unrealized PnL.
@@ -432,7 +429,7 @@ TEST(SpecMarginReservation, Row11_WithdrawalBlockedByUsedMargin) {
 
 TEST(SpecMarginReservation, Row12_WithdrawalSucceedsWithAvailable) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 Margin #12 state: balance 1000, used 300, reserved 200.
     //  - used 300 = 60 * 100 * 0.05: offset opens -30, then alice buys +60 at exactly 100
     //    (required 300), no unrealized PnL; the skew is then +30;

@@ -19,22 +19,11 @@ using ballast::core::UnfilledEvent;
 using ballast::core::UnfilledReason;
 using ballast::testing::dec;
 using ballast::testing::events_of;
+using ballast::testing::expect_oi;
 using ballast::testing::Harness;
 using ballast::testing::name;
+using ballast::testing::setup_spec_market;
 using ballast::testing::submit_reply;
-
-// 004 SubmitOrder "Test Parameters": oracle 100, K 1000, M 0.05, max_abs_oi 500.
-void setup(Harness& h) {
-    h.set_pair("BTC");
-    h.oracle({{"BTC", "100"}});
-}
-
-void expect_oi(const Harness& h, std::string_view long_oi, std::string_view short_oi, std::string_view skew) {
-    const auto pair = h.pair("BTC");
-    EXPECT_EQ(pair.long_oi, dec(long_oi));
-    EXPECT_EQ(pair.short_oi, dec(short_oi));
-    EXPECT_EQ(pair.skew, dec(skew));
-}
 
 // The submission filled exactly once, for `user`, with `size` at `price`.
 void expect_one_fill(const Harness& h, std::string_view user, std::string_view size, std::string_view price) {
@@ -56,7 +45,7 @@ void expect_unfilled(const Harness& h, std::string_view size, UnfilledReason rea
 
 TEST(SpecSubmitOrder, Row01_NewLongUnconstrained) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #1 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -79,7 +68,7 @@ TEST(SpecSubmitOrder, Row01_NewLongUnconstrained) {
 
 TEST(SpecSubmitOrder, Row02_NewShortUnconstrained) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #2 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -101,7 +90,7 @@ TEST(SpecSubmitOrder, Row02_NewShortUnconstrained) {
 
 TEST(SpecSubmitOrder, Row03_NewLongOiBlocked) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #3 state: user_pos 0, long_oi 480, short_oi -100, skew 380.
     h.open_position("bob", "BTC", "480");
     h.open_position("carol", "BTC", "-100");
@@ -122,7 +111,7 @@ TEST(SpecSubmitOrder, Row03_NewLongOiBlocked) {
 
 TEST(SpecSubmitOrder, Row04_NewShortOiBlocked) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #4 state: user_pos 0, long_oi 100, short_oi -480, skew -380.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-480");
@@ -142,7 +131,7 @@ TEST(SpecSubmitOrder, Row04_NewShortOiBlocked) {
 
 TEST(SpecSubmitOrder, Row05_CloseLongFully) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #5 state: user_pos +100, long_oi 200, short_oi -100, skew 100.
     h.open_position("alice", "BTC", "100");
     h.open_position("bob", "BTC", "100");
@@ -164,7 +153,7 @@ TEST(SpecSubmitOrder, Row05_CloseLongFully) {
 
 TEST(SpecSubmitOrder, Row06_CloseShortFully) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #6 state: user_pos -100, long_oi 100, short_oi -200, skew -100.
     h.open_position("alice", "BTC", "-100");
     h.open_position("bob", "BTC", "100");
@@ -186,7 +175,7 @@ TEST(SpecSubmitOrder, Row06_CloseShortFully) {
 
 TEST(SpecSubmitOrder, Row07_FlipReduceOnlyFalseOiOk) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #7 state: user_pos +100, long_oi 200, short_oi -100, skew 100.
     h.open_position("alice", "BTC", "100");
     h.open_position("bob", "BTC", "100");
@@ -208,7 +197,7 @@ TEST(SpecSubmitOrder, Row07_FlipReduceOnlyFalseOiOk) {
 
 TEST(SpecSubmitOrder, Row08_FlipReduceOnlyFalseOiBlocked) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #8 state: user_pos +100, long_oi 200, short_oi -480, skew -280.
     h.open_position("alice", "BTC", "100");
     h.open_position("bob", "BTC", "100");
@@ -228,7 +217,7 @@ TEST(SpecSubmitOrder, Row08_FlipReduceOnlyFalseOiBlocked) {
 
 TEST(SpecSubmitOrder, Row09_FlipReduceOnlyTrue) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #9 state: user_pos +100, long_oi 200, short_oi -480, skew -280.
     h.open_position("alice", "BTC", "100");
     h.open_position("bob", "BTC", "100");
@@ -254,7 +243,7 @@ TEST(SpecSubmitOrder, Row09_FlipReduceOnlyTrue) {
 
 TEST(SpecSubmitOrder, Row10_SlippageExceeded) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #10 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -274,7 +263,7 @@ TEST(SpecSubmitOrder, Row10_SlippageExceeded) {
 
 TEST(SpecSubmitOrder, Row11_LimitBuyPriceExceeded) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #11 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -301,7 +290,7 @@ TEST(SpecSubmitOrder, Row11_LimitBuyPriceExceeded) {
 
 TEST(SpecSubmitOrder, Row12_LimitBuyBelowMarginal) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #12 state: user_pos 0, long_oi 100, short_oi -100, skew 0.
     h.open_position("bob", "BTC", "100");
     h.open_position("carol", "BTC", "-100");
@@ -326,7 +315,7 @@ TEST(SpecSubmitOrder, Row12_LimitBuyBelowMarginal) {
 
 TEST(SpecSubmitOrder, Row13_CloseAtMaxOi) {
     Harness h;
-    setup(h);
+    setup_spec_market(h);
     // 004 SubmitOrder #13 state: user_pos +100, long_oi 500, short_oi -100, skew 400.
     h.open_position("alice", "BTC", "100");
     h.open_position("bob", "BTC", "400");

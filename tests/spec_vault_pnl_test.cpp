@@ -48,13 +48,6 @@ FillEvent fill_at(Harness& h, std::string_view user, std::string_view size, std:
     return fills[0];
 }
 
-void expect_oi(const Harness& h, std::string_view long_oi, std::string_view short_oi, std::string_view skew) {
-    const auto pair = h.pair(kPair);
-    EXPECT_EQ(pair.long_oi, dec(long_oi));
-    EXPECT_EQ(pair.short_oi, dec(short_oi));
-    EXPECT_EQ(pair.skew, dec(skew));
-}
-
 void expect_position(const Harness& h, std::string_view user, std::string_view size, std::string_view cost_basis) {
     const auto view = h.user(user);
     ASSERT_EQ(view.positions.size(), 1u);
@@ -79,7 +72,7 @@ TEST(SpecVaultPnl, Test1_MultiPositionVaultUnrealizedPnl) {
     // 004 Vault test 1 step 1: 96,000 - 156,000 + 51,000 - 49,000 = -58,000.
     EXPECT_EQ(h.pair(kPair).oi_weighted_entry_price, i128{-58000});
     // 004 Vault test 1 step 2: long_oi +3, short_oi -4, skew -1.
-    expect_oi(h, "3", "-4", "-1");
+    expect_oi(h, "3", "-4", "-1", kPair);
     // 004 Vault test 1 steps 3-4: -58,000 - 50,000 * (-1) = -8,000.
     EXPECT_EQ(h.vault().unrealized_pnl, dec("-8000"));
 }
@@ -119,7 +112,7 @@ TEST(SpecVaultPnl, Test2_Step1_OpenLong) {
     expect_position(h, "alice", "4", "200000");
     EXPECT_EQ(h.pair(kPair).oi_weighted_entry_price, i128{200000});
     // 004 Vault 2.1: long_oi 4, short_oi 0, skew 4; vault PnL 200,000 - 50,000 * 4 = 0.
-    expect_oi(h, "4", "0", "4");
+    expect_oi(h, "4", "0", "4", kPair);
     EXPECT_EQ(h.vault().unrealized_pnl, Dec::zero());
 }
 
@@ -130,7 +123,7 @@ TEST(SpecVaultPnl, Test2_Step2_OpenShort) {
     expect_position(h, "bob", "-2", "100000");
     EXPECT_EQ(h.pair(kPair).oi_weighted_entry_price, i128{100000});
     // 004 Vault 2.2: long_oi 4, short_oi -2, skew 2; vault PnL 100,000 - 50,000 * 2 = 0.
-    expect_oi(h, "4", "-2", "2");
+    expect_oi(h, "4", "-2", "2", kPair);
     EXPECT_EQ(h.vault().unrealized_pnl, Dec::zero());
 }
 
@@ -144,7 +137,7 @@ TEST(SpecVaultPnl, Test2_Step3_PartialClose) {
     expect_position(h, "alice", "2", "100000");
     EXPECT_EQ(h.pair(kPair).oi_weighted_entry_price, i128{0});
     // 004 Vault 2.3: long_oi 2, short_oi -2, skew 0; vault PnL 0 - 50,000 * 0 = 0.
-    expect_oi(h, "2", "-2", "0");
+    expect_oi(h, "2", "-2", "0", kPair);
     EXPECT_EQ(h.vault().unrealized_pnl, Dec::zero());
 }
 
@@ -158,7 +151,7 @@ TEST(SpecVaultPnl, Test2_Step4_FlipPosition) {
     expect_position(h, "alice", "-3", "153000");
     EXPECT_EQ(h.pair(kPair).oi_weighted_entry_price, i128{-253000});
     // 004 Vault 2.4: long_oi 0, short_oi -5, skew -5; vault PnL -253,000 + 250,000 = -3,000.
-    expect_oi(h, "0", "-5", "-5");
+    expect_oi(h, "0", "-5", "-5", kPair);
     EXPECT_EQ(h.vault().unrealized_pnl, dec("-3000"));
 }
 

@@ -124,16 +124,6 @@ FundingState Engine::funding_now(const PairState& pair) const {
     return accrue_funding(pair.funding, clock_, pair.skew(), *pair.oracle_price, pair.params);
 }
 
-Amount Engine::used_margin(const UserState& user) const {
-    Amount total;
-    for (const PositionEntry& entry : user.positions) {
-        const PairState& pair = pairs_[entry.pair];
-        // A position exists only on a pair that has had a price.
-        total += compute_required_margin(entry.position.size, *pair.oracle_price, pair.params);
-    }
-    return total;
-}
-
 AccountHealth Engine::health(const UserState& user) const {
     AccountHealth h;
     for (const PositionEntry& entry : user.positions) {
@@ -159,11 +149,7 @@ AccountHealth Engine::health(const UserState& user) const {
 }
 
 bool Engine::is_liquidatable(const UserState& user) const {
-    if (user.positions.empty()) return false;
-    const AccountHealth h = health(user);
-    // Pairs without a maintenance ratio never make an account liquidatable.
-    if (h.maintenance_margin.is_zero()) return false;
-    return h.equity < Dec::from_amount(h.maintenance_margin);
+    return !user.positions.empty() && health(user).below_maintenance();
 }
 
 Amount Engine::available_margin(const UserState& user) const {

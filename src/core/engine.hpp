@@ -70,6 +70,12 @@ struct AccountHealth {
     Amount used_margin;  // initial margin of the positions at the oracle price
     Dec unrealized_pnl;
     Dec accrued_funding;  // positive: owed by the trader
+
+    // Below maintenance: liquidatable. Pairs without a maintenance ratio never
+    // make an account liquidatable.
+    bool below_maintenance() const {
+        return !maintenance_margin.is_zero() && equity < Dec::from_amount(maintenance_margin);
+    }
 };
 
 class Engine {
@@ -103,8 +109,7 @@ public:
     VaultView view_vault() const;
 
     // Margin and risk arithmetic at the current prices and clock, exposed for
-    // views and tests.
-    Amount used_margin(const UserState& user) const;
+    // views and tests. used_margin is health(user).used_margin.
     // max(0, min(margin, equity) - used - reserved): losses and owed funding
     // count against it at once, profits only once realized.
     Amount available_margin(const UserState& user) const;
@@ -140,6 +145,7 @@ private:
         OrderId order_id = 0;
         Dec size;
         Dec price;
+        bool settles = false;  // false: funding and PnL are left to the caller (a forced close)
         bool was_held = false;
         Position position;  // after the fill; size zero means closed
         Dec long_oi, short_oi;

@@ -237,6 +237,7 @@ Engine::FillPlan Engine::plan_fill(const UserState* user, UserId user_id, PairId
         plan.oi_weighted_entry_funding +=
             mul(plan.position.size, plan.position.entry_funding_per_unit, Rounding::Floor);
 
+    plan.settles = settle;
     if (settle) {
         // Funding, then PnL, against the vault; then the trading fee out of
         // what margin is left, to the vault less the protocol's share.
@@ -270,9 +271,11 @@ void Engine::apply_fill(const FillPlan& plan) {
         user.positions.insert(entry, PositionEntry{plan.pair, plan.position, 0});
         add_holder(plan.pair, plan.user);
     }
-    user.margin = plan.money.margin;
-    vault_.balance = plan.money.vault_balance;
-    vault_.treasury = plan.money.treasury;
+    if (plan.settles) {
+        user.margin = plan.money.margin;
+        vault_.balance = plan.money.vault_balance;
+        vault_.treasury = plan.money.treasury;
+    }
 
     PairState& pair = pairs_[plan.pair];
     pair.long_oi = plan.long_oi;

@@ -50,7 +50,7 @@ void Engine::apply_force_close(const ForceClosePlan& plan) {
         book_.erase(slot);
         events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin});
     }
-    // Each close moves its pair; none moves money (the plans did not settle).
+    // Each close moves its pair; the money moves once, net, below.
     for (const FillPlan& close : plan.closes) apply_fill(close);
     UserState& user = users_[plan.user];
     user.margin = plan.money.margin;
@@ -86,9 +86,7 @@ void Engine::liquidate_holders() {
             continue;
         try {
             const AccountHealth h = health(user);
-            const Dec maintenance = Dec::from_amount(h.maintenance_margin);
-            if (h.maintenance_margin.is_zero() || h.equity >= maintenance) continue;
-            liquidatable.push_back({h.equity - maintenance, id});
+            if (h.below_maintenance()) liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
         } catch (const ArithmeticOverflow&) {
             continue;  // cannot be valued in range; left for an operator
         }
