@@ -12,7 +12,7 @@ jobs=$(nproc)
 fuzz_seconds=${BALLAST_FUZZ_SECONDS:-30}
 
 echo "== format"
-files=$(git ls-files '*.cpp' '*.hpp')
+files=$(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find src tests bench fuzz -name '*.cpp' -o -name '*.hpp')
 if ! clang-format-14 --dry-run --Werror $files; then
   echo "clang-format: run clang-format-14 -i on the files above" >&2
   exit 1
