@@ -75,6 +75,28 @@ TEST(RiskFunding, ShortsAreOwedWhenLongsPay) {
     EXPECT_EQ(h.vault().unrealized_funding, dec("200"));
 }
 
+TEST(RiskFunding, AccruesUpToTheTimeOfTheCommandThatMovesTheSkew) {
+    Harness h;
+    PairParams p = flat_pair();
+    p.max_funding_velocity = dec("1");
+    p.max_abs_funding_rate = dec("1");
+    set_pair(h, p);
+    h.oracle({{"BTC", "100"}}, 0);
+    h.deposit_liquidity("lp", "100000");
+    h.deposit_margin("alice", "10000");
+    h.deposit_margin("bob", "10000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());  // skew 100: v = 0.1/day
+    // A day later, with no oracle update in between, Bob's fill flattens the skew. The day
+    // before it accrues at skew 100 first: r 0 -> 0.1, integral 0.05, cumulative 5.
+    ASSERT_TRUE(h.submit_market("bob", "BTC", "-100", "0", false, kDay).ok());
+    EXPECT_EQ(h.pair("BTC").cumulative_funding_per_unit, dec("5"));
+    // The next day the skew is 0, so the rate holds at 0.1: cumulative 5 + 0.1 * 100 = 15.
+    h.oracle({{"BTC", "100"}}, 2 * kDay);
+    EXPECT_EQ(h.pair("BTC").cumulative_funding_per_unit, dec("15"));
+    EXPECT_EQ(h.user("alice").accrued_funding, dec("1500"));  // 100 * (15 - 0)
+    EXPECT_EQ(h.user("bob").accrued_funding, dec("-1000"));   // -100 * (15 - 5)
+}
+
 TEST(RiskFees, MakerAndTakerPartsBySkewDirection) {
     Harness h;
     PairParams p = flat_pair();

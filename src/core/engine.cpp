@@ -29,6 +29,7 @@ Outcome Engine::apply(const Command& command) {
         return outcome;
     }
     committed_ = false;
+    now_ = command.time.value_or(clock_);
     try {
         Result result = dispatch(command);
         if (auto* rejection = std::get_if<Rejection>(&result)) {
@@ -53,12 +54,12 @@ Outcome Engine::apply(const Command& command) {
 }
 
 Engine::Result Engine::dispatch(const Command& command) {
-    return std::visit([&](const auto& body) { return handle(command, body); }, command.body);
+    return std::visit([&](const auto& body) { return handle(body); }, command.body);
 }
 
-void Engine::accept(const Command& command) {
+void Engine::accept() {
     committed_ = true;
-    if (command.time) clock_ = *command.time;
+    clock_ = now_;
     release_matured_unlocks();
 }
 
@@ -116,12 +117,15 @@ void Engine::Settlement::transfer(i128 amount) {
 }
 
 FundingState Engine::funding_now(const PairState& pair) const {
+    // With funding off nothing accrues; last_time stays behind harmlessly,
+    // because set_pair accrues up to the clock before it can turn funding on.
+    if (!pair.params.max_abs_funding_rate.is_positive()) return pair.funding;
     if (!pair.oracle_price) {
         FundingState idle = pair.funding;
-        idle.last_time = clock_;
+        idle.last_time = now_;
         return idle;
     }
-    return accrue_funding(pair.funding, clock_, pair.skew(), *pair.oracle_price, pair.params);
+    return accrue_funding(pair.funding, now_, pair.skew(), *pair.oracle_price, pair.params);
 }
 
 AccountHealth Engine::health(const UserState& user) const {
@@ -187,9 +191,9 @@ Dec Engine::vault_equity(Rounding rounding) const {
     return Dec::from_amount(vault_.balance) + vault_unrealized_pnl(rounding) + vault_unrealized_funding(rounding);
 }
 
-bool Engine::price_is_fresh(const PairState& pair, TimeMs now) const {
+bool Engine::price_is_fresh(const PairState& pair) const {
     if (!pair.oracle_price) return false;
-    return params_.max_oracle_age_ms == 0 || now - pair.price_time <= params_.max_oracle_age_ms;
+    return params_.max_oracle_age_ms == 0 || now_ - pair.price_time <= params_.max_oracle_age_ms;
 }
 
 void Engine::add_holder(PairId pair, UserId user) {
@@ -215,7 +219,7 @@ void Engine::remove_holder(PairId pair, std::uint32_t slot) {
 // ---------------------------------------------------------------------------
 // Administration and oracle
 
-Engine::Result Engine::handle(const Command& c, const SetParams& cmd) {
+Engine::Result Engine::handle(const SetParams& cmd) {
     if (cmd.vault_cooldown_ms && *cmd.vault_cooldown_ms < 0)
         return Rejection{ErrorCode::InvalidInput, "vault_cooldown_ms must not be negative"};
     if (cmd.default_shares_per_amount && cmd.default_shares_per_amount->is_zero())
@@ -226,7 +230,7 @@ Engine::Result Engine::handle(const Command& c, const SetParams& cmd) {
         return Rejection{ErrorCode::InvalidInput, "adl_trigger_ratio must not be negative"};
     if (cmd.protocol_fee_share && (cmd.protocol_fee_share->is_negative() || *cmd.protocol_fee_share > Dec::one()))
         return Rejection{ErrorCode::InvalidInput, "protocol_fee_share must be in [0, 1]"};
-    accept(c);
+    accept();
     if (cmd.vault_cooldown_ms) params_.vault_cooldown_ms = *cmd.vault_cooldown_ms;
     if (cmd.max_open_orders) params_.max_open_orders = *cmd.max_open_orders;
     if (cmd.default_shares_per_amount) params_.default_shares_per_amount = *cmd.default_shares_per_amount;
@@ -236,7 +240,7 @@ Engine::Result Engine::handle(const Command& c, const SetParams& cmd) {
     return Reply{};
 }
 
-Engine::Result Engine::handle(const Command& c, const SetPair& cmd) {
+Engine::Result Engine::handle(const SetPair& cmd) {
     const PairParams& p = cmd.params;
     auto invalid = [](const char* why) { return Rejection{ErrorCode::InvalidInput, why}; };
     auto is_rate = [](Dec d) { return !d.is_negative() && d < Dec::one(); };
@@ -257,9 +261,10 @@ Engine::Result Engine::handle(const Command& c, const SetPair& cmd) {
     if (!is_rate(p.max_limit_price_deviation)) return invalid("max_limit_price_deviation must be in [0, 1)");
     if (p.min_order_notional.is_negative()) return invalid("min_order_notional must not be negative");
     const auto existing = find_pair(cmd.pair);
-    // Funding so far accrues under the old parameters.
-    const FundingState funding = existing ? funding_now(pairs_[*existing]) : FundingState{};
-    accept(c);
+    // Funding so far accrues under the old parameters, and from now on under the new.
+    FundingState funding = existing ? funding_now(pairs_[*existing]) : FundingState{};
+    funding.last_time = now_;
+    accept();
     if (existing) {
         pairs_[*existing].funding = funding;
         pairs_[*existing].params = p;
@@ -268,22 +273,22 @@ Engine::Result Engine::handle(const Command& c, const SetPair& cmd) {
         pairs_.emplace_back();
         pairs_.back().name = cmd.pair;
         pairs_.back().params = p;
-        pairs_.back().funding.last_time = clock_;
+        pairs_.back().funding = funding;
         pair_index_.emplace(cmd.pair, id);
         book_.add_pair();
     }
     return Reply{};
 }
 
-Engine::Result Engine::handle(const Command& c, const SetPairStatus& cmd) {
+Engine::Result Engine::handle(const SetPairStatus& cmd) {
     const auto id = find_pair(cmd.pair);
     if (!id) return unknown_pair(cmd.pair);
-    accept(c);
+    accept();
     pairs_[*id].status = cmd.status;
     return Reply{};
 }
 
-Engine::Result Engine::handle(const Command& c, const OracleUpdate& cmd) {
+Engine::Result Engine::handle(const OracleUpdate& cmd) {
     struct Update {
         PairId pair;
         Dec price;
@@ -302,13 +307,8 @@ Engine::Result Engine::handle(const Command& c, const OracleUpdate& cmd) {
             return Rejection{ErrorCode::InvalidInput, "a pair is priced twice in one update"};
     }
     // Funding accrues up to now at the price that was in force.
-    const TimeMs now = c.time.value_or(clock_);
-    for (Update& u : updates) {
-        const PairState& pair = pairs_[u.pair];
-        u.funding = pair.oracle_price ? accrue_funding(pair.funding, now, pair.skew(), *pair.oracle_price, pair.params)
-                                      : FundingState{pair.funding.rate, pair.funding.cumulative_per_unit, now};
-    }
-    accept(c);
+    for (Update& u : updates) u.funding = funding_now(pairs_[u.pair]);
+    accept();
     for (const Update& u : updates) {
         PairState& pair = pairs_[u.pair];
         pair.funding = u.funding;

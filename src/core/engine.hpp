@@ -115,7 +115,8 @@ public:
     Amount available_margin(const UserState& user) const;
     AccountHealth health(const UserState& user) const;
     bool is_liquidatable(const UserState& user) const;
-    // The pair's funding accrued to the clock (nothing is written).
+    // The pair's funding accrued to the current command's time, or to the
+    // clock between commands (nothing is written).
     FundingState funding_now(const PairState& pair) const;
     // The vault's unrealized PnL (positions and funding) and equity, rounded in the given direction.
     Dec vault_unrealized_pnl(Rounding rounding) const;
@@ -178,25 +179,25 @@ private:
     Result dispatch(const Command& command);
     // The commit point: moves the clock to the command's time and pays out
     // every matured unlock. Called once per accepted command, after validation.
-    void accept(const Command& command);
+    void accept();
     void release_matured_unlocks();
     // The user's id, registering the name first if it is new.
     UserId user_for_write(const Name& name, std::optional<UserId> known);
 
-    Result handle(const Command& c, const SetParams& cmd);
-    Result handle(const Command& c, const SetPair& cmd);
-    Result handle(const Command& c, const OracleUpdate& cmd);
-    Result handle(const Command& c, const DepositMargin& cmd);
-    Result handle(const Command& c, const WithdrawMargin& cmd);
-    Result handle(const Command& c, const DepositLiquidity& cmd);
-    Result handle(const Command& c, const UnlockLiquidity& cmd);
-    Result handle(const Command& c, const SubmitOrder& cmd);
-    Result handle(const Command& c, const CancelOrder& cmd);
-    Result handle(const Command& c, const QueryUser& cmd);
-    Result handle(const Command& c, const QueryPair& cmd);
-    Result handle(const Command& c, const QueryVault& cmd);
-    Result handle(const Command& c, const SetPairStatus& cmd);
-    Result handle(const Command& c, const ForceClose& cmd);
+    Result handle(const SetParams& cmd);
+    Result handle(const SetPair& cmd);
+    Result handle(const OracleUpdate& cmd);
+    Result handle(const DepositMargin& cmd);
+    Result handle(const WithdrawMargin& cmd);
+    Result handle(const DepositLiquidity& cmd);
+    Result handle(const UnlockLiquidity& cmd);
+    Result handle(const SubmitOrder& cmd);
+    Result handle(const CancelOrder& cmd);
+    Result handle(const QueryUser& cmd);
+    Result handle(const QueryPair& cmd);
+    Result handle(const QueryVault& cmd);
+    Result handle(const SetPairStatus& cmd);
+    Result handle(const ForceClose& cmd);
 
     // Plans a fill. With `settle`, funding, PnL and the trading fee are paid
     // there and then; without, they are left for the caller to net.
@@ -215,8 +216,8 @@ private:
     void liquidate_holders();
     // Deleverages the most profitable accounts while the vault is below its trigger.
     void auto_deleverage();
-    // Whether the pair's price is within max_oracle_age_ms of `now`.
-    bool price_is_fresh(const PairState& pair, TimeMs now) const;
+    // Whether the pair's price is within max_oracle_age_ms of the command's time.
+    bool price_is_fresh(const PairState& pair) const;
     void add_holder(PairId pair, UserId user);
     void remove_holder(PairId pair, std::uint32_t slot);
 
@@ -224,6 +225,9 @@ private:
 
     bool committed_ = false;  // set by accept(): from here on the command must not fail
     TimeMs clock_ = 0;
+    // The time of the command being applied (its "time", or the clock). Plans
+    // are computed at this time; accept() makes it the clock.
+    TimeMs now_ = 0;
     GlobalParams params_;
     VaultState vault_;
     OrderId next_order_id_ = 1;

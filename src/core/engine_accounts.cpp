@@ -4,16 +4,16 @@
 
 namespace ballast::core {
 
-Engine::Result Engine::handle(const Command& c, const DepositMargin& cmd) {
+Engine::Result Engine::handle(const DepositMargin& cmd) {
     if (cmd.amount.is_zero()) return Rejection{ErrorCode::NothingToDo, "amount must be positive"};
     const auto existing = find_user(cmd.user);
     const Amount margin = (existing ? users_[*existing].margin : Amount::zero()) + cmd.amount;
-    accept(c);
+    accept();
     users_[user_for_write(cmd.user, existing)].margin = margin;
     return Reply{};
 }
 
-Engine::Result Engine::handle(const Command& c, const WithdrawMargin& cmd) {
+Engine::Result Engine::handle(const WithdrawMargin& cmd) {
     if (cmd.amount.is_zero()) return Rejection{ErrorCode::NothingToDo, "amount must be positive"};
     const auto id = find_user(cmd.user);
     const Amount available = id ? available_margin(users_[*id]) : Amount::zero();
@@ -21,12 +21,12 @@ Engine::Result Engine::handle(const Command& c, const WithdrawMargin& cmd) {
         return Rejection{ErrorCode::InsufficientAvailableMargin,
                          "available margin is " + to_string(available) + ", requested " + to_string(cmd.amount)};
     }
-    accept(c);
+    accept();
     users_[*id].margin -= cmd.amount;
     return Reply{};
 }
 
-Engine::Result Engine::handle(const Command& c, const DepositLiquidity& cmd) {
+Engine::Result Engine::handle(const DepositLiquidity& cmd) {
     if (cmd.amount.is_zero()) return Rejection{ErrorCode::NothingToDo, "amount must be positive"};
 
     Amount shares;
@@ -54,14 +54,14 @@ Engine::Result Engine::handle(const Command& c, const DepositLiquidity& cmd) {
     const Amount supply = vault_.share_supply + shares;
     const Amount user_shares = (existing ? users_[*existing].vault_shares : Amount::zero()) + shares;
 
-    accept(c);
+    accept();
     vault_.balance = balance;
     vault_.share_supply = supply;
     users_[user_for_write(cmd.user, existing)].vault_shares = user_shares;
     return Reply{DepositLiquidityReply{shares}};
 }
 
-Engine::Result Engine::handle(const Command& c, const UnlockLiquidity& cmd) {
+Engine::Result Engine::handle(const UnlockLiquidity& cmd) {
     if (cmd.shares_to_burn.is_zero()) return Rejection{ErrorCode::NothingToDo, "shares_to_burn must be positive"};
     const auto id = find_user(cmd.user);
     const Amount owned = id ? users_[*id].vault_shares : Amount::zero();
@@ -82,9 +82,9 @@ Engine::Result Engine::handle(const Command& c, const UnlockLiquidity& cmd) {
                                                                   " until unrealized PnL is realized"};
     }
     TimeMs end_time = 0;
-    if (__builtin_add_overflow(c.time.value_or(clock_), params_.vault_cooldown_ms, &end_time)) throw_overflow();
+    if (__builtin_add_overflow(now_, params_.vault_cooldown_ms, &end_time)) throw_overflow();
 
-    accept(c);
+    accept();
     UserState& user = users_[*id];
     vault_.balance -= amount;
     vault_.share_supply -= cmd.shares_to_burn;

@@ -24,7 +24,7 @@ i128 signed_cost(Dec size, Amount cost_basis) {
 
 }  // namespace
 
-Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
+Engine::Result Engine::handle(const SubmitOrder& cmd) {
     const auto pair_id = find_pair(cmd.pair);
     if (!pair_id) return unknown_pair(cmd.pair);
     const PairState& pair = pairs_[*pair_id];
@@ -50,7 +50,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     if (pair.status == PairStatus::Paused) return Rejection{ErrorCode::MarketPaused, "the market is paused"};
     if (pair.status == PairStatus::ReduceOnly && opens)
         return Rejection{ErrorCode::MarketReduceOnly, "the market only takes orders that reduce positions"};
-    if (!price_is_fresh(pair, c.time.value_or(clock_)))
+    if (!price_is_fresh(pair))
         return Rejection{ErrorCode::StaleOracle, "the oracle price is older than max_oracle_age_ms"};
     if (const Dec band = params.max_limit_price_deviation; !is_market && band.is_positive()) {
         if (compare_products(cmd.limit_price, Dec::one(), oracle, Dec::one() - band) < 0 ||
@@ -118,7 +118,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
         }
     }
 
-    accept(c);
+    accept();
     ++next_order_id_;
     const UserId uid = user_for_write(cmd.user, user_id);
     if (fill) {
@@ -144,7 +144,7 @@ Engine::Result Engine::handle(const Command& c, const SubmitOrder& cmd) {
     return Reply{reply};
 }
 
-Engine::Result Engine::handle(const Command& c, const CancelOrder& cmd) {
+Engine::Result Engine::handle(const CancelOrder& cmd) {
     const auto pair_id = find_pair(cmd.pair);
     if (!pair_id) return unknown_pair(cmd.pair);
     const Slot slot = book_.find(cmd.order_id);
@@ -156,7 +156,7 @@ Engine::Result Engine::handle(const Command& c, const CancelOrder& cmd) {
     if (!user_id || *user_id != order.user)
         return Rejection{ErrorCode::NotYourOrder, "the order belongs to another user"};
 
-    accept(c);
+    accept();
     users_[order.user].reserved_margin -= order.reserved_margin;
     book_.erase(slot);
     events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin});

@@ -82,7 +82,7 @@ void Engine::liquidate_holders() {
         const UserState& user = users_[id];
         // No liquidation on a stale price: every position's price must be fresh.
         if (!std::all_of(user.positions.begin(), user.positions.end(),
-                         [&](const PositionEntry& e) { return price_is_fresh(pairs_[e.pair], clock_); }))
+                         [&](const PositionEntry& e) { return price_is_fresh(pairs_[e.pair]); }))
             continue;
         try {
             const AccountHealth h = health(user);
@@ -136,7 +136,7 @@ void Engine::auto_deleverage() {
     }
 }
 
-Engine::Result Engine::handle(const Command& c, const ForceClose& cmd) {
+Engine::Result Engine::handle(const ForceClose& cmd) {
     const auto id = find_user(cmd.user);
     const bool is_adl = cmd.caller.view() == "admin";
     if (!id || users_[*id].positions.empty()) {
@@ -145,14 +145,14 @@ Engine::Result Engine::handle(const Command& c, const ForceClose& cmd) {
     const UserState& user = users_[*id];
     if (!is_adl) {
         for (const PositionEntry& e : user.positions) {
-            if (!price_is_fresh(pairs_[e.pair], c.time.value_or(clock_)))
+            if (!price_is_fresh(pairs_[e.pair]))
                 return Rejection{ErrorCode::StaleOracle, "no liquidation on a price older than max_oracle_age_ms"};
         }
         if (!is_liquidatable(user))
             return Rejection{ErrorCode::NotLiquidatable, "the account's equity is at or above its maintenance margin"};
     }
     const ForceClosePlan plan = plan_force_close(*id, is_adl);
-    accept(c);
+    accept();
     apply_force_close(plan);
     auto_deleverage();
     return Reply{};

@@ -96,25 +96,25 @@ VaultView Engine::view_vault() const {
     return view;
 }
 
-Engine::Result Engine::handle(const Command& c, const QueryUser& cmd) {
+Engine::Result Engine::handle(const QueryUser& cmd) {
     const auto id = find_user(cmd.user);
     UserView view = view_user(id);
-    accept(c);
+    accept();
     if (id) view.unlocks = users_[*id].unlocks;  // without the ones just released
     return Reply{std::move(view)};
 }
 
-Engine::Result Engine::handle(const Command& c, const QueryPair& cmd) {
+Engine::Result Engine::handle(const QueryPair& cmd) {
     const auto id = find_pair(cmd.pair);
     if (!id) return unknown_pair(cmd.pair);
     PairView view = view_pair(*id);
-    accept(c);
+    accept();
     return Reply{std::move(view)};
 }
 
-Engine::Result Engine::handle(const Command& c, const QueryVault&) {
+Engine::Result Engine::handle(const QueryVault&) {
     VaultView view = view_vault();
-    accept(c);
+    accept();
     return Reply{view};
 }
 

@@ -18,6 +18,7 @@ Amount compute_trading_fee(Dec skew, Dec fill, Dec price, const PairParams& para
 }
 
 Amount compute_worst_case_fee(Dec size, Dec price, const PairParams& params) {
+    if (params.maker_fee_rate.is_zero() && params.taker_fee_rate.is_zero()) return Amount::zero();
     return mul3_to_amount(size.abs(), price, max(params.maker_fee_rate, params.taker_fee_rate), Rounding::Ceil);
 }
 
