@@ -95,6 +95,10 @@ TEST(RiskFunding, AccruesUpToTheTimeOfTheCommandThatMovesTheSkew) {
     EXPECT_EQ(h.pair("BTC").cumulative_funding_per_unit, dec("15"));
     EXPECT_EQ(h.user("alice").accrued_funding, dec("1500"));  // 100 * (15 - 0)
     EXPECT_EQ(h.user("bob").accrued_funding, dec("-1000"));   // -100 * (15 - 5)
+    // A rejected command's time is never reached: readings stay at the clock.
+    EXPECT_EQ(h.run(WithdrawMargin{name("alice"), amt("99999999")}, 3 * kDay).error,
+              ErrorCode::InsufficientAvailableMargin);
+    EXPECT_EQ(h.pair("BTC").cumulative_funding_per_unit, dec("15"));
 }
 
 TEST(RiskFees, MakerAndTakerPartsBySkewDirection) {

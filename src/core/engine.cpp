@@ -50,6 +50,7 @@ Outcome Engine::apply(const Command& command) {
         outcome.error = ErrorCode::Overflow;
         outcome.message = "a result does not fit the number range";
     }
+    now_ = clock_;  // a rejected command's time was never reached
     return outcome;
 }
 
