@@ -53,32 +53,59 @@ public:
 
     // A user's orders in the order they were placed.
     Slot first_of_user(UserId user) const;
-    Slot next_of_user(Slot slot) const { return nodes_[slot].user_next; }
+    Slot next_of_user(Slot slot) const { return nodes_[slot].in_user.next; }
     std::uint32_t count_of_user(UserId user) const;
 
     std::size_t size() const { return index_.size(); }
 
 private:
-    struct Level {
-        Slot head = kNoSlot;
-        Slot tail = kNoSlot;
+    // Each node sits in two intrusive doubly linked lists through the pool:
+    // its price level's FIFO and its user's orders.
+    struct Links {
+        Slot prev = kNoSlot, next = kNoSlot;
     };
+    struct Ends {
+        Slot head = kNoSlot, tail = kNoSlot;
+    };
+    using Level = Ends;
     // Key: price for asks, -price for bids, so begin() is the best level.
     using Levels = std::map<i128, Level>;
 
     struct Node {
         RestingOrder order;
         Levels::iterator level;
-        Slot level_prev = kNoSlot, level_next = kNoSlot;
-        Slot user_prev = kNoSlot, user_next = kNoSlot;
+        Links in_level, in_user;
     };
     struct PairSides {
         Levels bids, asks;
     };
     struct UserOrders {
-        Slot head = kNoSlot, tail = kNoSlot;
+        Ends list;
         std::uint32_t count = 0;
     };
+
+    template <Links Node::*kList>
+    void link_back(Ends& ends, Slot slot) {
+        Links& links = nodes_[slot].*kList;
+        links = {ends.tail, kNoSlot};
+        if (ends.tail != kNoSlot)
+            (nodes_[ends.tail].*kList).next = slot;
+        else
+            ends.head = slot;
+        ends.tail = slot;
+    }
+    template <Links Node::*kList>
+    void unlink(Ends& ends, Slot slot) {
+        const Links links = nodes_[slot].*kList;
+        if (links.prev != kNoSlot)
+            (nodes_[links.prev].*kList).next = links.next;
+        else
+            ends.head = links.next;
+        if (links.next != kNoSlot)
+            (nodes_[links.next].*kList).prev = links.prev;
+        else
+            ends.tail = links.prev;
+    }
 
     Levels& levels(PairId pair, Side side) { return side == Side::Bid ? pairs_[pair].bids : pairs_[pair].asks; }
     const Levels& levels(PairId pair, Side side) const {
