@@ -159,7 +159,10 @@ bool Engine::is_liquidatable(const UserState& user) const {
 
 Amount Engine::available_margin(const UserState& user) const {
     if (user.positions.empty()) return user.margin.saturating_sub(user.reserved_margin);
-    const AccountHealth h = health(user);
+    return available_margin(user, health(user));
+}
+
+Amount Engine::available_margin(const UserState& user, const AccountHealth& h) {
     if (!h.equity.is_positive()) return Amount::zero();
     const Amount backing = min(user.margin, to_amount(h.equity, Rounding::Floor));
     return backing.saturating_sub(h.used_margin).saturating_sub(user.reserved_margin);

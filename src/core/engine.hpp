@@ -113,6 +113,7 @@ public:
     // max(0, min(margin, equity) - used - reserved): losses and owed funding
     // count against it at once, profits only once realized.
     Amount available_margin(const UserState& user) const;
+    static Amount available_margin(const UserState& user, const AccountHealth& health);
     AccountHealth health(const UserState& user) const;
     bool is_liquidatable(const UserState& user) const;
     // The pair's funding accrued to the current command's time, or to the

@@ -27,7 +27,6 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     const UserState& user = users_[*id];
     view.margin = user.margin;
     view.reserved_margin = user.reserved_margin;
-    view.available_margin = available_margin(user);
     view.vault_shares = user.vault_shares;
     view.unlocks = user.unlocks;
     const AccountHealth h = health(user);
@@ -36,6 +35,7 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     view.accrued_funding = h.accrued_funding;
     view.maintenance_margin = h.maintenance_margin;
     view.used_margin = h.used_margin;
+    view.available_margin = available_margin(user, h);
     for (const PositionEntry& entry : user.positions) {
         const PairState& pair = pairs_[entry.pair];
         const Position& p = entry.position;
