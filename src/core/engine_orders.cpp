@@ -80,7 +80,8 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
     const Amount required =
         (cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params)) +
         compute_worst_case_fee(cmd.reduce_only ? portions.closing : cmd.size, target, params);
-    const Amount available = user ? available_margin(*user) : Amount::zero();
+    // Nothing required (a pure close): no need to value the account.
+    const Amount available = required.is_zero() || user == nullptr ? Amount::zero() : available_margin(*user);
     if (available < required) {
         return Rejection{ErrorCode::InsufficientMargin,
                          "requires margin " + to_string(required) + ", available " + to_string(available)};
@@ -92,8 +93,8 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
     if (!fill_size.is_zero()) {
         const Dec exec_price = compute_exec_price(oracle, skew, fill_size, params);
         if (is_buy ? exec_price <= target : exec_price >= target) {
-            fill =
-                plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, exec_price, /*settle=*/true);
+            fill.emplace(
+                plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, exec_price, /*settle=*/true));
         } else {
             fill_size = Dec::zero();
             reason = UnfilledReason::Price;
