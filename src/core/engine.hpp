@@ -206,6 +206,8 @@ private:
                        bool settle) const;
     void apply_fill(const FillPlan& plan);
     void fulfill_limit_orders(PairId pair);
+    // Removes a resting order and releases exactly the margin reserved for it.
+    void cancel_resting(Slot slot);
     // Tries one resting order during fulfilment.
     void try_fill_resting(Slot slot, Dec skew);
 

@@ -152,16 +152,20 @@ Engine::Result Engine::handle(const CancelOrder& cmd) {
     if (slot == kNoSlot || book_.at(slot).pair != *pair_id)
         return Rejection{ErrorCode::OrderNotFound,
                          "no resting order " + std::to_string(cmd.order_id) + " on this pair"};
-    const RestingOrder order = book_.at(slot);
     const auto user_id = find_user(cmd.user);
-    if (!user_id || *user_id != order.user)
+    if (!user_id || *user_id != book_.at(slot).user)
         return Rejection{ErrorCode::NotYourOrder, "the order belongs to another user"};
 
     accept();
+    cancel_resting(slot);
+    return Reply{};
+}
+
+void Engine::cancel_resting(Slot slot) {
+    const RestingOrder order = book_.at(slot);
     users_[order.user].reserved_margin -= order.reserved_margin;
     book_.erase(slot);
     events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin});
-    return Reply{};
 }
 
 // execute_fill, planned: every number the fill changes, computed (and checked

@@ -42,13 +42,8 @@ Engine::ForceClosePlan Engine::plan_force_close(UserId user_id, bool is_adl) con
 
 void Engine::apply_force_close(const ForceClosePlan& plan) {
     // Resting orders go first: they would reopen what is being closed.
-    while (true) {
-        const Slot slot = book_.first_of_user(plan.user);
-        if (slot == kNoSlot) break;
-        const RestingOrder order = book_.at(slot);
-        users_[plan.user].reserved_margin -= order.reserved_margin;
-        book_.erase(slot);
-        events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin});
+    for (Slot slot = book_.first_of_user(plan.user); slot != kNoSlot; slot = book_.first_of_user(plan.user)) {
+        cancel_resting(slot);
     }
     // Each close moves its pair; the money moves once, net, below.
     for (const FillPlan& close : plan.closes) apply_fill(close);
