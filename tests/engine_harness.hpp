@@ -90,25 +90,18 @@ public:
     core::Outcome submit_market(std::string_view user, std::string_view pair, std::string_view size,
                                 std::string_view max_slippage, bool reduce_only = false,
                                 std::optional<core::TimeMs> time = std::nullopt) {
-        core::SubmitOrder o;
-        o.user = name(user);
-        o.pair = name(pair);
-        o.size = dec(size);
-        o.kind = core::OrderKind::Market;
-        o.max_slippage = dec(max_slippage);
-        o.reduce_only = reduce_only;
-        return run(o, time);
+        return submit(user, pair, size, core::OrderKind::Market, max_slippage, reduce_only, time);
     }
     core::Outcome submit_limit(std::string_view user, std::string_view pair, std::string_view size,
                                std::string_view limit_price, bool reduce_only = false,
                                std::optional<core::TimeMs> time = std::nullopt) {
-        core::SubmitOrder o;
-        o.user = name(user);
-        o.pair = name(pair);
-        o.size = dec(size);
-        o.kind = core::OrderKind::Limit;
-        o.limit_price = dec(limit_price);
-        o.reduce_only = reduce_only;
+        return submit(user, pair, size, core::OrderKind::Limit, limit_price, reduce_only, time);
+    }
+    // `bound` is the max slippage of a market order or the limit price of a limit order.
+    core::Outcome submit(std::string_view user, std::string_view pair, std::string_view size, core::OrderKind kind,
+                         std::string_view bound, bool reduce_only, std::optional<core::TimeMs> time) {
+        core::SubmitOrder o{name(user), name(pair), dec(size), kind, Dec::zero(), Dec::zero(), reduce_only};
+        (kind == core::OrderKind::Market ? o.max_slippage : o.limit_price) = dec(bound);
         return run(o, time);
     }
     core::Outcome cancel(std::string_view user, std::string_view pair, core::OrderId id) {

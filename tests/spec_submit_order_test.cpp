@@ -6,6 +6,8 @@
 // row lists besides the position of the trader under test, "alice".
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <string_view>
 
 #include "engine_harness.hpp"
@@ -57,8 +59,7 @@ TEST(SpecSubmitOrder, Row01_NewLongUnconstrained) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #1: fill +50, exec 102.5 (target 105, limiting: none).
     EXPECT_EQ(reply.filled, dec("50"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("102.5"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("102.5")));
     EXPECT_EQ(reply.rested, Dec::zero());
     expect_one_fill(h, "alice", "50", "102.5");
     EXPECT_EQ(h.position("alice", "BTC"), dec("50"));
@@ -80,8 +81,7 @@ TEST(SpecSubmitOrder, Row02_NewShortUnconstrained) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #2: fill -50, exec 97.5 (target 95).
     EXPECT_EQ(reply.filled, dec("-50"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("97.5"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("97.5")));
     expect_one_fill(h, "alice", "-50", "97.5");
     EXPECT_EQ(h.position("alice", "BTC"), dec("-50"));
     // Hand calc: 100 / -150, skew -50.
@@ -143,8 +143,7 @@ TEST(SpecSubmitOrder, Row05_CloseLongFully) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #5: fill -100, exec 105 (target 103.95; closing is never OI-limited).
     EXPECT_EQ(reply.filled, dec("-100"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("105")));
     expect_one_fill(h, "alice", "-100", "105");
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
     // Hand calc: the closing -100 takes 100 off long_oi: 100 / -100, skew 0.
@@ -165,8 +164,7 @@ TEST(SpecSubmitOrder, Row06_CloseShortFully) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #6: fill +100, exec 95 (target 95.95).
     EXPECT_EQ(reply.filled, dec("100"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("95"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("95")));
     expect_one_fill(h, "alice", "100", "95");
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
     // Hand calc: the closing +100 takes 100 off short_oi: 100 / -100, skew 0.
@@ -187,8 +185,7 @@ TEST(SpecSubmitOrder, Row07_FlipReduceOnlyFalseOiOk) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #7: closing -100, opening -50 (room 400), fill -150, exec 102.5 (target 99.75).
     EXPECT_EQ(reply.filled, dec("-150"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("102.5"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("102.5")));
     expect_one_fill(h, "alice", "-150", "102.5");
     EXPECT_EQ(h.position("alice", "BTC"), dec("-50"));
     // Hand calc: long_oi 200 - 100 = 100, short_oi -100 - 50 = -150, skew -50.
@@ -229,8 +226,7 @@ TEST(SpecSubmitOrder, Row09_FlipReduceOnlyTrue) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #9: only the closing -100 executes, exec 95 (target 90.25); the -50 is discarded.
     EXPECT_EQ(reply.filled, dec("-100"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("95"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("95")));
     expect_one_fill(h, "alice", "-100", "95");
     const auto unfilled = events_of<UnfilledEvent>(h.events());
     ASSERT_EQ(unfilled.size(), 1u);
@@ -327,8 +323,7 @@ TEST(SpecSubmitOrder, Row13_CloseAtMaxOi) {
     const auto& reply = submit_reply(out);
     // 004 SubmitOrder #13: closing at max OI is allowed: fill -100, exec 105 (target 99.75).
     EXPECT_EQ(reply.filled, dec("-100"));
-    ASSERT_TRUE(reply.exec_price.has_value());
-    EXPECT_EQ(*reply.exec_price, dec("105"));
+    EXPECT_EQ(reply.exec_price, std::optional(dec("105")));
     expect_one_fill(h, "alice", "-100", "105");
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
     // Hand calc: long_oi 500 - 100 = 400, short_oi -100, skew 300.

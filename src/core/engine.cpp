@@ -139,12 +139,7 @@ AccountHealth Engine::health(const UserState& user) const {
         const Dec value = mul(p.size, oracle, Rounding::Floor);
         const Dec cost = Dec::from_amount(p.cost_basis);
         h.unrealized_pnl += p.size.is_positive() ? value - cost : value + cost;
-        // With funding off and nothing accrued before, there is nothing to add.
-        if (pair.params.max_abs_funding_rate.is_positive() ||
-            pair.funding.cumulative_per_unit != p.entry_funding_per_unit) {
-            h.accrued_funding +=
-                accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
-        }
+        h.accrued_funding += accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
         h.used_margin += compute_required_margin(p.size, oracle, pair.params);
         h.maintenance_margin +=
             mul3_to_amount(p.size.abs(), oracle, pair.params.maintenance_margin_ratio, Rounding::Ceil);

@@ -41,6 +41,7 @@ FundingState accrue_funding(const FundingState& state, TimeMs now, Dec skew, Dec
 }
 
 Dec accrued_funding(Dec size, Dec cumulative_per_unit, Dec entry_funding_per_unit) {
+    if (cumulative_per_unit == entry_funding_per_unit) return Dec::zero();
     return mul(size, cumulative_per_unit - entry_funding_per_unit, Rounding::Ceil);
 }
 

@@ -35,7 +35,6 @@ public:
 
     std::string_view view() const { return {chars_.data(), length_}; }
     bool operator==(const Name& other) const { return view() == other.view(); }
-    bool operator<(const Name& other) const { return view() < other.view(); }
 
 private:
     std::array<char, kMaxLength> chars_{};

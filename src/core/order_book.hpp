@@ -56,8 +56,6 @@ public:
     Slot next_of_user(Slot slot) const { return nodes_[slot].in_user.next; }
     std::uint32_t count_of_user(UserId user) const;
 
-    std::size_t size() const { return index_.size(); }
-
 private:
     // Each node sits in two intrusive doubly linked lists through the pool:
     // its price level's FIFO and its user's orders.
