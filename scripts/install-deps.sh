@@ -6,9 +6,16 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build
   libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
+  libtomlplusplus-dev prometheus-cpp-dev libspdlog-dev
+  libsecp256k1-dev libcrypto++-dev libssl-dev
   libgtest-dev libbenchmark-dev
   clang-14 libfuzzer-14-dev clang-format-14
 )
+# Node.js runs the wallet-library signature test (ethers from npm); a machine
+# that already has node and npm (e.g. from NodeSource) keeps them.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
