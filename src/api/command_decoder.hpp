@@ -6,9 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include <simdjson.h>
-#include <vector>
-
+#include "api/json_fields.hpp"
 #include "core/commands.hpp"
 
 namespace ballast::api {
@@ -21,9 +19,12 @@ public:
     // False on failure, with `error` saying why (reported as invalid_input).
     bool decode(std::string_view line, core::Command& out, std::string& error);
 
+    // Decodes an object holding the fields of command `cmd` (its replay name,
+    // e.g. "oracle"), without "cmd" or "time": REST bodies for admin routes.
+    bool decode_as(std::string_view cmd, std::string_view text, core::CommandBody& out, std::string& error);
+
 private:
-    simdjson::dom::parser parser_;
-    std::vector<char> buffer_;  // the line, copied with simdjson's padding after it
+    json_fields::Document document_;
 };
 
 }  // namespace ballast::api

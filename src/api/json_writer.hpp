@@ -34,6 +34,8 @@ public:
         after_value_ = true;
     }
     void string(std::string_view text);
+    // A value already encoded as JSON by another writer.
+    void encoded(std::string_view json) { token(json); }
     void boolean(bool value) { token(value ? std::string_view("true") : std::string_view("false")); }
     void null() { token("null"); }
     void integer(std::int64_t value);

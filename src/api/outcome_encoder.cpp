@@ -71,20 +71,8 @@ private:
             w_.end_object();
         }
         w_.end_array();
-        w_.key("positions").begin_object();
-        for (const PositionView& p : v.positions) {
-            w_.key(engine_.pair_name(p.pair)).begin_object();
-            w_.key("size").decimal(p.position.size);
-            w_.key("cost_basis").amount(p.position.cost_basis);
-            w_.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
-            w_.key("accrued_funding").decimal(p.accrued_funding);
-            if (p.liquidation_price)
-                w_.key("liquidation_price").decimal(*p.liquidation_price);
-            else
-                w_.key("liquidation_price").null();
-            w_.end_object();
-        }
-        w_.end_object();
+        w_.key("positions");
+        write_positions(w_, engine_, v.positions);
         w_.key("open_orders").begin_array();
         for (const OrderView& o : v.open_orders) order(o, /*with_user=*/false);
         w_.end_array();
@@ -134,18 +122,7 @@ private:
         w_.key("treasury").amount(v.treasury);
     }
 
-    void order(const OrderView& o, bool with_user) {
-        w_.begin_object();
-        order_id(o.order_id);
-        if (with_user) user(o.user);
-        pair(o.pair);
-        w_.key("size").decimal(o.size);
-        w_.key("limit_price").decimal(o.limit_price);
-        w_.key("reduce_only").boolean(o.reduce_only);
-        w_.key("reserved_margin").amount(o.reserved_margin);
-        w_.key("created_at").integer(o.created_at);
-        w_.end_object();
-    }
+    void order(const OrderView& o, bool with_user) { write_order_view(w_, engine_, o, with_user); }
 
     void event_fields(const FillEvent& e) {
         type("fill");
@@ -240,6 +217,43 @@ void write_error(JsonWriter& w, std::string_view code, std::string_view message)
 }
 
 }  // namespace
+
+void write_order_view(JsonWriter& w, const Engine& engine, const OrderView& o, bool with_user) {
+    w.begin_object();
+    w.key("order_id").wide_integer(o.order_id);
+    if (with_user) w.key("user").plain_string(engine.user_name(o.user));
+    w.key("pair").plain_string(engine.pair_name(o.pair));
+    w.key("size").decimal(o.size);
+    w.key("limit_price").decimal(o.limit_price);
+    w.key("reduce_only").boolean(o.reduce_only);
+    w.key("reserved_margin").amount(o.reserved_margin);
+    w.key("created_at").integer(o.created_at);
+    w.end_object();
+}
+
+void write_positions(JsonWriter& w, const Engine& engine, std::span<const PositionView> positions) {
+    w.begin_object();
+    for (const PositionView& p : positions) {
+        w.key(engine.pair_name(p.pair)).begin_object();
+        w.key("size").decimal(p.position.size);
+        w.key("cost_basis").amount(p.position.cost_basis);
+        w.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
+        w.key("accrued_funding").decimal(p.accrued_funding);
+        if (p.liquidation_price)
+            w.key("liquidation_price").decimal(*p.liquidation_price);
+        else
+            w.key("liquidation_price").null();
+        w.end_object();
+    }
+    w.end_object();
+}
+
+void encode_reply(const Engine& engine, const Reply& reply, std::string& out) {
+    OutcomeWriter writer(engine, out);
+    writer.writer().begin_object();
+    writer.reply(reply);
+    writer.writer().end_object();
+}
 
 void encode_outcome(const Engine& engine, const Outcome& outcome, std::span<const Event> events, std::string& out) {
     OutcomeWriter writer(engine, out);

@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 
+#include "api/json_writer.hpp"
 #include "core/engine.hpp"
 
 namespace ballast::api {
@@ -11,6 +12,12 @@ namespace ballast::api {
 // Appends {"ok":true,...,"events":[...]} or {"ok":false,"error":{...}}.
 void encode_outcome(const core::Engine& engine, const core::Outcome& outcome, std::span<const core::Event> events,
                     std::string& out);
+
+// The fields of a reply as one object, without "ok" and events (REST reads).
+void encode_reply(const core::Engine& engine, const core::Reply& reply, std::string& out);
+// One resting order; the positions of an account keyed by pair.
+void write_order_view(JsonWriter& w, const core::Engine& engine, const core::OrderView& order, bool with_user);
+void write_positions(JsonWriter& w, const core::Engine& engine, std::span<const core::PositionView> positions);
 
 // Appends {"ok":false,"error":{"code":"invalid_input","message":...}}.
 void encode_invalid_input(std::string_view message, std::string& out);

@@ -1,14 +1,23 @@
 // The `ballast` binary.
 //
-//   ballast replay [FILE|-]   replay JSON Lines commands, one JSON result line each
-//   ballast demo              a short, narrated trading session
+//   ballast serve [...]             the exchange service (see cli/serve.hpp)
+//   ballast journal dump DIR        a journal as replay JSON Lines
+//   ballast replay [--state-hash] [FILE|-]
+//                                   replay JSON Lines commands, one JSON result line each
+//   ballast demo                    a short, narrated trading session
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
+#include "api/command_encoder.hpp"
 #include "api/replay.hpp"
 #include "cli/demo_script.hpp"
+#include "cli/serve.hpp"
+#include "sequencer/exchange_state.hpp"
+#include "sequencer/journal.hpp"
+#include "sequencer/journal_record.hpp"
 
 namespace {
 
@@ -16,15 +25,22 @@ int usage(std::FILE* to, int code) {
     std::fputs(
         "usage: ballast <command>\n"
         "\n"
-        "  replay [FILE|-]   read JSON Lines commands from FILE (or stdin) and write one\n"
-        "                    JSON result line per command to stdout\n"
+        "  serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+        "                    run the exchange: durable sequencer and REST API under /v1;\n"
+        "                    without --config, an embedded demo exchange on 127.0.0.1:8080\n"
+        "  journal dump DIR  print the journal in DIR (a data directory or its journal/)\n"
+        "                    as replay JSON Lines, for `ballast replay`\n"
+        "  replay [--state-hash] [FILE|-]\n"
+        "                    read JSON Lines commands from FILE (or stdin) and write one\n"
+        "                    JSON result line per command to stdout; with --state-hash,\n"
+        "                    print only the SHA-256 of the final state\n"
         "  demo              replay a narrated example session and print it readably\n"
         "  help              this text\n",
         to);
     return code;
 }
 
-int replay(const char* path) {
+int replay(const char* path, bool state_hash_only) {
     std::FILE* in = stdin;
     if (path != nullptr && std::strcmp(path, "-") != 0) {
         in = std::fopen(path, "rb");
@@ -56,9 +72,15 @@ int replay(const char* path) {
             data.remove_prefix(newline + 1);
         }
         pending.append(data);
-        if (out.size() > (1 << 16)) flush();
+        if (state_hash_only)
+            out.clear();
+        else if (out.size() > (1 << 16))
+            flush();
     }
     if (!pending.empty()) replayer.process_line(pending, out);
+    if (state_hash_only) {
+        out = ballast::sequencer::state_hash(replayer.engine()) + "\n";
+    }
     flush();
     if (in != stdin) std::fclose(in);
     return std::ferror(stdout) ? 1 : 0;
@@ -85,12 +107,54 @@ int demo() {
     return 0;
 }
 
+int journal_dump(const char* dir) {
+    namespace fs = std::filesystem;
+    fs::path path = dir;
+    if (fs::exists(path / "journal")) path /= "journal";
+    if (!fs::is_directory(path)) {
+        std::fprintf(stderr, "ballast: %s is not a directory\n", dir);
+        return 2;
+    }
+    ballast::sequencer::JournalRecord record;
+    std::string error, out;
+    try {
+        const auto scan = ballast::sequencer::scan_journal(path, /*repair=*/false, [&](std::uint64_t seq,
+                                                                                        std::string_view payload) {
+            if (!ballast::sequencer::decode_record(payload, record, error))
+                throw ballast::sequencer::JournalCorrupt("record " + std::to_string(seq) + ": " + error);
+            ballast::api::encode_command_json(record.command, out);
+            if (out.size() > (1 << 16)) {
+                std::fwrite(out.data(), 1, out.size(), stdout);
+                out.clear();
+            }
+        });
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        if (scan.truncated_bytes > 0)
+            std::fprintf(stderr, "ballast: ignored a %s (the server cuts it off on start)\n",
+                         scan.truncation_reason.c_str());
+    } catch (const std::exception& e) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        std::fprintf(stderr, "ballast: %s\n", e.what());
+        return 1;
+    }
+    return std::ferror(stdout) ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) return usage(stderr, 2);
     const std::string_view command = argv[1];
-    if (command == "replay") return replay(argc > 2 ? argv[2] : nullptr);
+    if (command == "replay") {
+        const bool hash = argc > 2 && std::string_view(argv[2]) == "--state-hash";
+        const int file_arg = hash ? 3 : 2;
+        return replay(argc > file_arg ? argv[file_arg] : nullptr, hash);
+    }
+    if (command == "serve") return ballast::cli::serve(argc, argv);
+    if (command == "journal") {
+        if (argc != 4 || std::string_view(argv[2]) != "dump") return usage(stderr, 2);
+        return journal_dump(argv[3]);
+    }
     if (command == "demo") return demo();
     if (command == "help" || command == "--help" || command == "-h") return usage(stdout, 0);
     std::fprintf(stderr, "ballast: unknown command '%s'\n", argv[1]);

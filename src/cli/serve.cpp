@@ -1,0 +1,182 @@
+#include "cli/serve.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <random>
+
+#include "api/http_server.hpp"
+#include "cli/config.hpp"
+#include "sequencer/sequencer.hpp"
+
+namespace ballast::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+    // Only async-signal-safe work here: the main thread polls the flag.
+    g_stop.store(true);
+}
+
+// Commands that bring a fresh (or older) state up to the configuration:
+// global parameters and markets that do not exist yet, and the demo vault's
+// seed. Existing markets are left as they are: change them through
+// POST /v1/admin/markets, so the journal says who changed what.
+std::vector<core::CommandBody> bootstrap_commands(const ServeConfig& config, const sequencer::ExchangeState& state) {
+    std::vector<core::CommandBody> commands;
+    const core::Engine& engine = state.engine();
+    if (state.last_seq() == 0) commands.emplace_back(config.params);
+    for (const MarketConfig& market : config.markets) {
+        if (!engine.find_pair(market.set_pair.pair)) commands.emplace_back(market.set_pair);
+    }
+    if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero())
+        commands.emplace_back(core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
+    return commands;
+}
+
+// The demo's oracle: each market's price takes a uniform random step of up to
+// random_walk_bps basis points per tick. Exact decimal arithmetic, like a
+// real feed's prices; randomness lives here, outside the engine.
+class DemoOracle {
+public:
+    DemoOracle(const ServeConfig& config, sequencer::Sequencer& sequencer) : config_(config), sequencer_(sequencer) {
+        for (const MarketConfig& m : config.markets) prices_.push_back({m.set_pair.pair, *m.initial_price});
+    }
+    ~DemoOracle() { stop(); }
+
+    void start() {
+        thread_ = std::thread([this] { run(); });
+    }
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void run() {
+        std::mt19937_64 random(20261122);
+        std::uniform_int_distribution<std::int64_t> step(-config_.demo.random_walk_bps, config_.demo.random_walk_bps);
+        std::unique_lock lock(mutex_);
+        while (!cv_.wait_for(lock, config_.demo.oracle_interval, [this] { return stopping_; })) {
+            core::OracleUpdate update;
+            for (core::PriceUpdate& p : prices_) {
+                p.price = core::mul_div(p.price, core::Dec::from_int(10'000 + step(random)), core::Dec::from_int(10'000),
+                                        core::Rounding::Floor);
+                update.prices.push_back(p);
+            }
+            const sequencer::Response r = sequencer_.call(sequencer::WriteRequest{update, std::nullopt, {}, false});
+            if (r.status != 200) spdlog::warn("demo oracle update refused: {}", r.body);
+        }
+    }
+
+    const ServeConfig& config_;
+    sequencer::Sequencer& sequencer_;
+    std::vector<core::PriceUpdate> prices_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+int usage() {
+    std::fputs(
+        "usage: ballast serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+        "  without --config: an embedded demo exchange (random-walk oracle, demo tokens)\n",
+        stderr);
+    return 2;
+}
+
+}  // namespace
+
+int serve(int argc, char** argv) {
+    std::optional<std::string> config_file, listen, data;
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (i + 1 >= argc) return usage();
+        if (arg == "--config")
+            config_file = argv[++i];
+        else if (arg == "--listen")
+            listen = argv[++i];
+        else if (arg == "--data")
+            data = argv[++i];
+        else
+            return usage();
+    }
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    ServeConfig config;
+    try {
+        config = config_file ? load_config(*config_file) : parse_config(demo_config_text(), "embedded demo config");
+        if (listen) apply_listen(config, *listen);
+        if (data) config.sequencer.data_dir = *data;
+        if (config.sequencer.data_dir.empty()) throw std::runtime_error("data_dir is not set (config or --data)");
+    } catch (const std::exception& e) {
+        spdlog::error("config: {}", e.what());
+        return 2;
+    }
+    if (config.demo.enabled)
+        spdlog::warn("DEMO exchange: built-in random-walk oracle, tokens from the embedded config; not for real funds");
+    if (!config.gateway.verify_signatures)
+        spdlog::warn("signature checks are OFF (benchmark-only configuration): anyone can trade as anyone");
+
+    prometheus::Registry registry;
+    sequencer::SequencerMetrics metrics(registry);
+    sequencer::Sequencer sequencer(config.sequencer, &metrics);
+    try {
+        const sequencer::RecoveryReport report = sequencer.recover();
+        if (report.truncated_bytes > 0) spdlog::warn("journal: {}; cut off", report.truncation_reason);
+        for (const std::string& skipped : report.skipped_snapshots) spdlog::warn("snapshot skipped: {}", skipped);
+        spdlog::info("recovered to seq {} in {:.3f} s: snapshot at seq {}, {} journal records replayed ({:.0f}/s)",
+                     report.last_seq, report.seconds, report.snapshot_seq.value_or(0), report.replayed,
+                     report.seconds > 0 ? static_cast<double>(report.replayed) / report.seconds : 0.0);
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot recover from {}: {}", config.sequencer.data_dir.string(), e.what());
+        return 1;
+    }
+    const std::vector<core::CommandBody> bootstrap = bootstrap_commands(config, sequencer.state());
+    sequencer.start();
+    for (const core::CommandBody& command : bootstrap) {
+        const sequencer::Response r = sequencer.call(sequencer::WriteRequest{command, std::nullopt, {}, false});
+        if (r.status != 200) spdlog::error("bootstrap command refused: {}", r.body);
+    }
+
+    api::Router router(config.gateway, sequencer, registry);
+    std::unique_ptr<api::HttpServer> server;
+    try {
+        server = std::make_unique<api::HttpServer>(router, config.host, config.port, config.http_threads);
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.what());
+        sequencer.stop();
+        return 1;
+    }
+    std::unique_ptr<DemoOracle> oracle;
+    if (config.demo.enabled) {
+        oracle = std::make_unique<DemoOracle>(config, sequencer);
+        oracle->start();
+    }
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+    server->start();
+    spdlog::info("listening on http://{}:{}/v1 (data in {}, fsync {})", config.host, server->port(),
+                 config.sequencer.data_dir.string(),
+                 config.sequencer.fsync == sequencer::FsyncPolicy::Always  ? "always"
+                 : config.sequencer.fsync == sequencer::FsyncPolicy::Batch ? "batch"
+                                                                             : "off");
+    while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+    spdlog::info("shutting down: draining requests and writing a final snapshot");
+    if (oracle) oracle->stop();
+    server->stop();
+    sequencer.stop();
+    spdlog::info("stopped at seq {}", sequencer.state().last_seq());
+    return 0;
+}
+
+}  // namespace ballast::cli

@@ -1,0 +1,102 @@
+// The exchange's whole state: the engine plus what the service layer must
+// remember to be safe across restarts (used nonces, idempotent replies,
+// the withdrawal outbox). Deterministic like the engine: the live sequencer
+// and recovery both drive it with journal records, so a recovered exchange
+// answers exactly as the one that crashed would have.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "core/engine.hpp"
+#include "sequencer/journal_record.hpp"
+#include "sequencer/requests.hpp"
+
+namespace ballast::sequencer {
+
+struct ExchangeLimits {
+    // A retry with the same Idempotency-Key gets the first reply for this long.
+    core::TimeMs idempotency_retention_ms = 24 * 3'600'000;
+    // Signed requests may not be valid for longer than this (bounds the nonce memory).
+    core::TimeMs max_request_lifetime_ms = 3'600'000;
+};
+
+// A withdrawal the chain bridge is to pay out.
+struct Withdrawal {
+    std::uint64_t id = 0;  // the journal seq of the accepted WithdrawMargin
+    core::Name trader;
+    core::Amount amount;
+    core::TimeMs time = 0;
+};
+
+class ExchangeState {
+public:
+    explicit ExchangeState(ExchangeLimits limits = {}) : limits_(limits) {}
+
+    // Answers a write without journaling it when it must not run (expired,
+    // nonce used, key reused with a different request) or already ran (a
+    // retry: the first reply). nullopt: journal and apply it at `now`.
+    std::optional<Response> precheck(const WriteRequest& request, const core::CommandBody& command,
+                                     core::TimeMs now) const;
+
+    // Applies one journaled command and returns its reply. Called live and on recovery.
+    Response apply(const JournalRecord& record);
+
+    Response read(const ReadRequest& request) const;
+
+    // The open orders of `user` in `pair`, for CancelAllOrders.
+    std::vector<core::OrderId> open_orders(const core::Name& user, const core::Name& pair) const;
+
+    const core::Engine& engine() const { return engine_; }
+    std::uint64_t last_seq() const { return last_seq_; }
+    core::TimeMs last_time() const { return last_time_; }
+    std::string state_hash() const;
+
+    void encode_snapshot(std::string& out) const;
+    bool decode_snapshot(std::string_view bytes, std::string& error);
+
+private:
+    struct NonceKey {
+        core::Name signer;
+        std::uint64_t nonce;
+        bool operator==(const NonceKey&) const = default;
+    };
+    struct NonceKeyHash {
+        std::size_t operator()(const NonceKey& k) const noexcept {
+            return core::NameHash{}(k.signer) ^ (k.nonce * 0x9E3779B97F4A7C15ULL);
+        }
+    };
+    struct StoredReply {
+        std::string fingerprint;  // the request it answered
+        core::TimeMs expires = 0;  // 0: never
+        Response response;
+    };
+
+    static std::string fingerprint(const core::CommandBody& command, const std::optional<SignedBy>& signed_by);
+    // Drops nonces and replies that can no longer matter; the result is the
+    // same whether or not this runs, so it may run at any time.
+    void forget_expired(core::TimeMs now);
+
+    ExchangeLimits limits_;
+    core::Engine engine_;
+    std::uint64_t last_seq_ = 0;
+    core::TimeMs last_time_ = 0;
+    core::TimeMs last_pruned_ = 0;
+    boost::unordered_flat_map<NonceKey, core::TimeMs, NonceKeyHash> used_nonces_;  // -> expiry
+    boost::unordered_flat_map<std::string, StoredReply> replies_;
+    std::deque<Withdrawal> withdrawals_;
+};
+
+// SHA-256 (hex) of the engine's canonical state dump: equal for equal states,
+// whether live, recovered or replayed offline.
+std::string state_hash(const core::Engine& engine);
+
+// 4xx status for an engine rejection.
+std::uint16_t http_status_for(core::ErrorCode code);
+// {"code":...,"message":...}
+std::string error_body(std::string_view code, std::string_view message);
+
+}  // namespace ballast::sequencer

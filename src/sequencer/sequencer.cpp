@@ -1,0 +1,361 @@
+#include "sequencer/sequencer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/decimal.hpp"
+#include "sequencer/journal_format.hpp"
+#include "sequencer/snapshot_store.hpp"
+
+namespace ballast::sequencer {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// Batches handed to the writer but not yet durable. Beyond this the engine
+// thread waits, the queue fills, and gateways answer 503: back-pressure
+// instead of unbounded memory.
+constexpr std::size_t kMaxBatchesInFlight = 4;
+constexpr auto kGaugeInterval = std::chrono::milliseconds(250);
+
+double seconds_since(SteadyClock::time_point start) {
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+}  // namespace
+
+core::TimeMs wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Sequencer::Sequencer(SequencerConfig config, SequencerMetrics* metrics, Clock clock)
+    : config_(std::move(config)),
+      metrics_(metrics),
+      clock_(std::move(clock)),
+      state_(config_.limits),
+      queue_(config_.queue_capacity) {}
+
+Sequencer::~Sequencer() { stop(); }
+
+RecoveryReport Sequencer::recover() {
+    const auto start = SteadyClock::now();
+    RecoveryReport report;
+    const fs::path snapshot_dir = config_.data_dir / "snapshots";
+    const fs::path journal_dir = config_.data_dir / "journal";
+
+    if (auto snapshot = load_newest_snapshot(snapshot_dir, report.skipped_snapshots)) {
+        std::string error;
+        if (!state_.decode_snapshot(snapshot->payload, error))
+            throw JournalCorrupt("snapshot at seq " + std::to_string(snapshot->seq) + " does not decode: " + error);
+        report.snapshot_seq = snapshot->seq;
+    }
+    const std::uint64_t snapshot_seq = state_.last_seq();
+
+    JournalRecord record;
+    std::string error;
+    const JournalScan scan = scan_journal(journal_dir, /*repair=*/true, [&](std::uint64_t seq, std::string_view payload) {
+        ++report.journal_records;
+        if (seq <= snapshot_seq) return;
+        if (seq != state_.last_seq() + 1)
+            throw JournalCorrupt("journal starts at seq " + std::to_string(seq) + " but the state ends at seq " +
+                                 std::to_string(state_.last_seq()));
+        if (!decode_record(payload, record, error))
+            throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
+        state_.apply(record);
+        ++report.replayed;
+    });
+    if (scan.last_seq < snapshot_seq && scan.last_seq != 0)
+        throw JournalCorrupt("the journal ends at seq " + std::to_string(scan.last_seq) +
+                             " before the newest snapshot (seq " + std::to_string(snapshot_seq) + ")");
+    report.truncated_bytes = scan.truncated_bytes;
+    report.truncation_reason = scan.truncation_reason;
+    report.last_seq = state_.last_seq();
+
+    journal_ = std::make_unique<JournalWriter>(journal_dir, config_.fsync, config_.segment_bytes);
+    journal_->open(scan.last_seq == 0 ? std::nullopt : scan.last_segment, state_.last_seq() + 1);
+    last_snapshot_seq_ = snapshot_seq;
+    report.seconds = seconds_since(start);
+    return report;
+}
+
+void Sequencer::start() {
+    if (!journal_) recover();
+    last_snapshot_time_ = SteadyClock::now();
+    accepting_ = true;
+    writer_thread_ = std::thread([this] { writer_loop(); });
+    snapshot_thread_ = std::thread([this] { snapshot_loop(); });
+    engine_thread_ = std::thread([this] { engine_loop(); });
+}
+
+bool Sequencer::submit(std::unique_ptr<Request>& request) {
+    if (!accepting_.load(std::memory_order_acquire)) return false;
+    if (!queue_.bounded_push(request.get())) return false;
+    request.release();
+    pushed_.fetch_add(1);
+    // Wake the engine only if it went to sleep: the futex call costs more
+    // than the push.
+    if (engine_sleeping_.load()) pushed_.notify_one();
+    return true;
+}
+
+Response Sequencer::call(std::variant<WriteRequest, ReadRequest> what) {
+    std::promise<Response> promise;
+    std::future<Response> future = promise.get_future();
+    auto request = std::make_unique<Request>();
+    request->what = std::move(what);
+    request->reply = [&promise](Response&& response) { promise.set_value(std::move(response)); };
+    while (!submit(request)) {
+        if (!accepting_.load()) return {503, error_body("shutting_down", "the exchange is not accepting requests")};
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return future.get();
+}
+
+void Sequencer::stop() {
+    if (!engine_thread_.joinable()) return;
+    accepting_ = false;
+    stopping_ = true;
+    pushed_.fetch_add(1);
+    pushed_.notify_one();
+    engine_thread_.join();
+    // A submit racing with stop may have queued after the engine's last look.
+    for (Request* left = nullptr; queue_.pop(left);) {
+        std::unique_ptr<Request> request(left);
+        request->reply({503, error_body("shutting_down", "the exchange is shutting down")});
+    }
+    {
+        std::lock_guard lock(writer_mutex_);
+        writer_done_ = true;
+    }
+    writer_cv_.notify_all();
+    writer_thread_.join();
+    {
+        std::lock_guard lock(snapshot_mutex_);
+        snapshot_done_ = true;
+    }
+    snapshot_cv_.notify_all();
+    snapshot_thread_.join();
+    if (writer_error_) return;  // the journal failed: a snapshot would claim more than is durable
+    if (state_.last_seq() > last_snapshot_seq_) {
+        std::string payload;
+        state_.encode_snapshot(payload);
+        write_snapshot(config_.data_dir / "snapshots", {state_.last_seq(), state_.last_time(), std::move(payload)});
+        spdlog::info("final snapshot at seq {}", state_.last_seq());
+    }
+}
+
+void Sequencer::engine_loop() {
+    std::vector<Request*> taken;
+    taken.reserve(config_.max_batch);
+    auto last_gauges = SteadyClock::now();
+    while (true) {
+        // Sleep until something is queued. The flag is set before the last
+        // look at the queue, so a push after that look sees it and wakes us.
+        const std::uint64_t seen = pushed_.load();
+        Request* request = nullptr;
+        if (!queue_.pop(request)) {
+            if (stopping_.load()) break;
+            engine_sleeping_.store(true);
+            if (!queue_.pop(request)) {
+                pushed_.wait(seen);
+                engine_sleeping_.store(false);
+                continue;
+            }
+            engine_sleeping_.store(false);
+        }
+        // Take what is queued, up to one group commit's worth. With fsync
+        // "always" a batch holds a single command, so each gets its own fsync.
+        Batch batch;
+        const std::size_t max_writes = config_.fsync == FsyncPolicy::Always ? 1 : config_.max_batch;
+        std::size_t taken = 0;
+        while (true) {
+            popped_.fetch_add(1, std::memory_order_relaxed);
+            process(std::unique_ptr<Request>(request), batch);
+            ++taken;
+            const std::size_t writes = batch.first_seq == 0 ? 0 : batch.last_seq - batch.first_seq + 1;
+            if (writes >= max_writes || taken >= 2 * config_.max_batch || !queue_.pop(request)) break;
+        }
+        hand_to_writer(std::move(batch));
+        maybe_snapshot();
+        if (metrics_ && SteadyClock::now() - last_gauges >= kGaugeInterval) {
+            last_gauges = SteadyClock::now();
+            metrics_->queue_depth.Set(static_cast<double>(queue_depth()));
+            metrics_->last_seq.Set(static_cast<double>(state_.last_seq()));
+            const core::Engine& engine = state_.engine();
+            for (core::PairId p = 0; p < engine.pair_count(); ++p) {
+                const std::string pair(engine.pair_name(p));
+                metrics_->open_interest.Add({{"pair", pair}, {"side", "long"}})
+                    .Set(std::stod(core::to_string(engine.pair(p).long_oi)));
+                metrics_->open_interest.Add({{"pair", pair}, {"side", "short"}})
+                    .Set(std::stod(core::to_string(engine.pair(p).short_oi)));
+            }
+            try {
+                metrics_->vault_equity.Set(std::stod(core::to_string(engine.vault_equity(core::Rounding::Floor))));
+            } catch (const core::ArithmeticOverflow&) {
+            }
+        }
+    }
+}
+
+void Sequencer::process(std::unique_ptr<Request> request, Batch& batch) {
+    Response response;
+    if (const auto* write = std::get_if<WriteRequest>(&request->what)) {
+        response = process_write(*write, batch);
+    } else {
+        response = state_.read(std::get<ReadRequest>(request->what));
+        if (metrics_) metrics_->reads.Increment();
+    }
+    batch.replies.emplace_back(std::move(request), std::move(response));
+}
+
+Response Sequencer::process_write(const WriteRequest& request, Batch& batch) {
+    const core::TimeMs now = std::max(state_.last_time(), clock_());
+    if (const auto* cancel_all = std::get_if<CancelAllOrders>(&request.body)) {
+        const std::vector<core::OrderId> ids = state_.open_orders(cancel_all->user, cancel_all->pair);
+        std::optional<SignedBy> signed_by = request.signed_by;
+        std::string body = R"({"canceled":[)";
+        bool first = true;
+        for (const core::OrderId id : ids) {
+            const core::CommandBody cancel = core::CancelOrder{cancel_all->user, cancel_all->pair, id};
+            if (auto early = state_.precheck(request, cancel, now)) return *early;
+            const Response one = journal_and_apply(cancel, request, signed_by, now, batch);
+            signed_by.reset();  // the nonce is spent by the first cancel
+            if (one.status != 200) continue;
+            if (!first) body.push_back(',');
+            body += std::to_string(id);
+            first = false;
+        }
+        body += R"(],"seq":)" + std::to_string(state_.last_seq()) + "}";
+        return {200, std::move(body)};
+    }
+    const auto& command = std::get<core::CommandBody>(request.body);
+    if (auto early = state_.precheck(request, command, now)) {
+        if (metrics_) metrics_->answered_unjournaled.Increment();
+        return *early;
+    }
+    return journal_and_apply(command, request, request.signed_by, now, batch);
+}
+
+Response Sequencer::journal_and_apply(const core::CommandBody& command, const WriteRequest& request,
+                                      const std::optional<SignedBy>& signed_by, core::TimeMs now, Batch& batch) {
+    JournalRecord record;
+    record.seq = state_.last_seq() + 1;
+    record.time = now;
+    record.signed_by = signed_by;
+    record.idempotency_key = request.idempotency_key;
+    record.key_never_expires = request.key_never_expires;
+    record.command = core::Command{now, command};
+
+    record_buffer_.clear();
+    encode_record(record, record_buffer_);
+    frame_record(record_buffer_, batch.framed);
+    if (batch.first_seq == 0) batch.first_seq = record.seq;
+    batch.last_seq = record.seq;
+
+    const bool sampled = metrics_ && record.seq % SequencerMetrics::kApplySampleEvery == 0;
+    const auto start = sampled ? SteadyClock::now() : SteadyClock::time_point{};
+    Response response = state_.apply(record);
+    if (sampled) metrics_->apply_seconds.Observe(seconds_since(start));
+    if (metrics_) metrics_->commands.Increment();
+    return response;
+}
+
+void Sequencer::hand_to_writer(Batch&& batch) {
+    std::unique_lock lock(writer_mutex_);
+    writer_space_cv_.wait(lock, [this] { return writer_queue_.size() < kMaxBatchesInFlight; });
+    writer_queue_.push_back(std::move(batch));
+    lock.unlock();
+    writer_cv_.notify_one();
+}
+
+void Sequencer::writer_loop() {
+    while (true) {
+        Batch batch;
+        {
+            std::unique_lock lock(writer_mutex_);
+            writer_cv_.wait(lock, [this] { return !writer_queue_.empty() || writer_done_; });
+            if (writer_queue_.empty()) return;
+            batch = std::move(writer_queue_.front());
+            writer_queue_.pop_front();
+        }
+        writer_space_cv_.notify_one();
+        if (!batch.framed.empty()) {
+            if (writer_error_) {
+                // A failed journal never acknowledges anything again.
+                for (auto& [request, response] : batch.replies)
+                    request->reply({503, error_body("journal_failed", "the journal cannot be written")});
+                continue;
+            }
+            const auto start = SteadyClock::now();
+            try {
+                journal_->append(batch.framed, batch.first_seq);
+            } catch (const std::exception& e) {
+                spdlog::critical("journal write failed: {}; no further command will be acknowledged", e.what());
+                writer_error_ = std::current_exception();
+                accepting_ = false;
+                for (auto& [request, response] : batch.replies)
+                    request->reply({503, error_body("journal_failed", "the journal cannot be written")});
+                continue;
+            }
+            if (metrics_) {
+                metrics_->fsync_seconds.Observe(seconds_since(start));
+                metrics_->batch_commands.Observe(static_cast<double>(batch.last_seq - batch.first_seq + 1));
+            }
+            durable_seq_.store(batch.last_seq);
+            snapshot_cv_.notify_one();
+        }
+        for (auto& [request, response] : batch.replies) request->reply(std::move(response));
+    }
+}
+
+void Sequencer::maybe_snapshot() {
+    const std::uint64_t seq = state_.last_seq();
+    if (seq == last_snapshot_seq_) return;
+    const bool due = seq - last_snapshot_seq_ >= config_.snapshot_every_commands ||
+                     SteadyClock::now() - last_snapshot_time_ >= config_.snapshot_every;
+    if (!due) return;
+    {
+        std::lock_guard lock(snapshot_mutex_);
+        if (pending_snapshot_) return;  // the previous one is still being written
+    }
+    // The engine pauses only for this copy; writing happens on the snapshot thread.
+    PendingSnapshot snapshot{seq, state_.last_time(), {}};
+    state_.encode_snapshot(snapshot.payload);
+    last_snapshot_seq_ = seq;
+    last_snapshot_time_ = SteadyClock::now();
+    {
+        std::lock_guard lock(snapshot_mutex_);
+        pending_snapshot_ = std::move(snapshot);
+    }
+    snapshot_cv_.notify_one();
+}
+
+void Sequencer::snapshot_loop() {
+    while (true) {
+        PendingSnapshot snapshot;
+        {
+            std::unique_lock lock(snapshot_mutex_);
+            // A snapshot may only be written once every command in it is
+            // durable: otherwise recovery could start from state the journal lacks.
+            snapshot_cv_.wait(lock, [this] {
+                return snapshot_done_ || (pending_snapshot_ && durable_seq_.load() >= pending_snapshot_->seq);
+            });
+            if (!pending_snapshot_ || durable_seq_.load() < pending_snapshot_->seq) return;
+            snapshot = std::move(*pending_snapshot_);
+        }
+        try {
+            const auto start = SteadyClock::now();
+            write_snapshot(config_.data_dir / "snapshots", {snapshot.seq, snapshot.time, std::move(snapshot.payload)});
+            spdlog::info("snapshot at seq {} written in {:.1f} ms", snapshot.seq, seconds_since(start) * 1e3);
+            if (metrics_) metrics_->snapshots.Increment();
+        } catch (const std::exception& e) {
+            spdlog::error("snapshot at seq {} failed: {}", snapshot.seq, e.what());
+        }
+        std::lock_guard lock(snapshot_mutex_);
+        pending_snapshot_.reset();
+    }
+}
+
+}  // namespace ballast::sequencer

@@ -1,0 +1,141 @@
+// The sequencer: one thread that owns the exchange state.
+//
+// Gateways hand it requests through a bounded lock-free queue. For each write
+// it stamps a sequence number and the time (wall clock in ms, never going
+// backwards), frames a journal record, and applies it; reads are answered in
+// line. A batch of records goes to the journal writer thread, which writes and
+// fsyncs it once (group commit) and only then releases the batch's replies, so
+// no acknowledged command can be lost. A snapshot thread writes copies of the
+// state once the commands they contain are durable.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <boost/lockfree/queue.hpp>
+
+#include "sequencer/exchange_state.hpp"
+#include "sequencer/journal.hpp"
+#include "sequencer/sequencer_metrics.hpp"
+
+namespace ballast::sequencer {
+
+struct SequencerConfig {
+    std::filesystem::path data_dir;
+    FsyncPolicy fsync = FsyncPolicy::Batch;
+    std::size_t queue_capacity = 16'384;  // requests waiting for the engine; more is overload
+    std::size_t max_batch = 4'096;        // commands per group commit
+    std::uint64_t segment_bytes = 64ull << 20;
+    std::uint64_t snapshot_every_commands = 1'000'000;
+    std::chrono::milliseconds snapshot_every{std::chrono::minutes(5)};
+    ExchangeLimits limits;
+};
+
+struct Request {
+    std::variant<WriteRequest, ReadRequest> what;
+    // Called once, on the journal writer thread, after the request's batch is durable.
+    std::function<void(Response&&)> reply;
+};
+
+struct RecoveryReport {
+    std::optional<std::uint64_t> snapshot_seq;
+    std::vector<std::string> skipped_snapshots;
+    std::uint64_t journal_records = 0;  // read from the journal
+    std::uint64_t replayed = 0;         // applied on top of the snapshot
+    std::uint64_t last_seq = 0;
+    std::uint64_t truncated_bytes = 0;
+    std::string truncation_reason;
+    double seconds = 0;
+};
+
+using Clock = std::function<core::TimeMs()>;
+core::TimeMs wall_clock_ms();
+
+class Sequencer {
+public:
+    Sequencer(SequencerConfig config, SequencerMetrics* metrics = nullptr, Clock clock = wall_clock_ms);
+    ~Sequencer();
+    Sequencer(const Sequencer&) = delete;
+    Sequencer& operator=(const Sequencer&) = delete;
+
+    // Loads the newest valid snapshot and replays the journal after it,
+    // cutting off a torn tail. Throws JournalCorrupt when the journal cannot
+    // be trusted. Call once, before start().
+    RecoveryReport recover();
+    void start();
+    // Takes ownership when it returns true; false means the queue is full (overload).
+    bool submit(std::unique_ptr<Request>& request);
+    // Stops taking requests, finishes every queued one, and writes a final snapshot.
+    void stop();
+
+    // Submits and waits for the durable reply (startup commands, the demo
+    // oracle); retries while the queue is full.
+    Response call(std::variant<WriteRequest, ReadRequest> what);
+
+    std::size_t queue_depth() const { return pushed_.load() - popped_.load(); }
+    // The state, for callers that know the engine thread is not running:
+    // before start() or after stop().
+    const ExchangeState& state() const { return state_; }
+
+private:
+    struct Batch {
+        std::string framed;
+        std::uint64_t first_seq = 0, last_seq = 0;
+        std::vector<std::pair<std::unique_ptr<Request>, Response>> replies;
+    };
+    struct PendingSnapshot {
+        std::uint64_t seq = 0;
+        core::TimeMs time = 0;
+        std::string payload;
+    };
+
+    void engine_loop();
+    void writer_loop();
+    void snapshot_loop();
+    void process(std::unique_ptr<Request> request, Batch& batch);
+    Response process_write(const WriteRequest& request, Batch& batch);
+    // Journals and applies one command at the stamped time.
+    Response journal_and_apply(const core::CommandBody& command, const WriteRequest& request,
+                               const std::optional<SignedBy>& signed_by, core::TimeMs now, Batch& batch);
+    void hand_to_writer(Batch&& batch);
+    void maybe_snapshot();
+
+    SequencerConfig config_;
+    SequencerMetrics* metrics_;
+    Clock clock_;
+    ExchangeState state_;
+    std::unique_ptr<JournalWriter> journal_;
+    std::string record_buffer_;
+
+    boost::lockfree::queue<Request*, boost::lockfree::fixed_sized<true>> queue_;
+    std::atomic<std::uint64_t> pushed_{0}, popped_{0};
+    std::atomic<bool> engine_sleeping_{false};
+    std::atomic<bool> accepting_{false};
+    std::atomic<bool> stopping_{false};
+
+    std::mutex writer_mutex_;
+    std::condition_variable writer_cv_, writer_space_cv_;
+    std::deque<Batch> writer_queue_;
+    bool writer_done_ = false;
+    std::atomic<std::uint64_t> durable_seq_{0};
+    std::exception_ptr writer_error_;
+
+    std::mutex snapshot_mutex_;
+    std::condition_variable snapshot_cv_;
+    std::optional<PendingSnapshot> pending_snapshot_;
+    bool snapshot_done_ = false;
+    std::uint64_t last_snapshot_seq_ = 0;
+    std::chrono::steady_clock::time_point last_snapshot_time_;
+
+    std::thread engine_thread_, writer_thread_, snapshot_thread_;
+};
+
+}  // namespace ballast::sequencer

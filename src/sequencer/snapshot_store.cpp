@@ -1,0 +1,112 @@
+#include "sequencer/snapshot_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "sequencer/crc32c.hpp"
+#include "sequencer/journal.hpp"
+#include "sequencer/journal_format.hpp"
+
+namespace ballast::sequencer {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kSnapshotMagic = "BLSTSNAP";
+constexpr std::uint32_t kSnapshotVersion = 1;
+constexpr std::size_t kSnapshotHeaderBytes = 44;
+
+std::vector<std::pair<std::uint64_t, fs::path>> list_snapshots(const fs::path& dir) {
+    std::vector<std::pair<std::uint64_t, fs::path>> found;
+    if (!fs::exists(dir)) return found;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != 34 || !name.starts_with("snapshot-") || !name.ends_with(".snap")) continue;
+        const std::string digits = name.substr(9, 20);
+        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+        found.emplace_back(std::stoull(digits), entry.path());
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    return found;
+}
+
+std::string snapshot_file_name(std::uint64_t seq) {
+    char name[40];
+    std::snprintf(name, sizeof name, "snapshot-%020llu.snap", static_cast<unsigned long long>(seq));
+    return name;
+}
+
+}  // namespace
+
+void write_snapshot(const fs::path& dir, const SnapshotFile& snapshot, std::size_t keep) {
+    fs::create_directories(dir);
+    std::string header(kSnapshotMagic);
+    put_u32(header, kSnapshotVersion);
+    put_u64(header, snapshot.seq);
+    put_u64(header, static_cast<std::uint64_t>(snapshot.time));
+    put_u64(header, snapshot.payload.size());
+    put_u32(header, crc32c(snapshot.payload));
+    put_u32(header, crc32c(header));
+
+    const fs::path final_path = dir / snapshot_file_name(snapshot.seq);
+    const fs::path temp_path = final_path.string() + ".tmp";
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("create snapshot " + temp_path.string() + ": " + std::strerror(errno));
+    for (std::string_view part : {std::string_view(header), std::string_view(snapshot.payload)}) {
+        while (!part.empty()) {
+            const ssize_t n = ::write(fd, part.data(), part.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                ::close(fd);
+                throw std::runtime_error("write snapshot: " + std::string(std::strerror(errno)));
+            }
+            part.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    const int rc = ::fdatasync(fd);
+    ::close(fd);
+    if (rc != 0) throw std::runtime_error("fdatasync snapshot: " + std::string(std::strerror(errno)));
+    fs::rename(temp_path, final_path);
+    sync_directory(dir);
+
+    const auto existing = list_snapshots(dir);
+    for (std::size_t i = keep; i < existing.size(); ++i) fs::remove(existing[i].second);
+}
+
+std::optional<SnapshotFile> load_newest_snapshot(const fs::path& dir, std::vector<std::string>& skipped) {
+    for (const auto& [seq, path] : list_snapshots(dir)) {
+        std::ifstream in(path, std::ios::binary);
+        std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        const std::string_view view(data);
+        if (view.size() < kSnapshotHeaderBytes || view.substr(0, 8) != kSnapshotMagic ||
+            crc32c(view.substr(0, 40)) != get_u32(view.data() + 40)) {
+            skipped.push_back(path.string() + ": bad header");
+            continue;
+        }
+        if (get_u32(view.data() + 8) != kSnapshotVersion) {
+            skipped.push_back(path.string() + ": unsupported version");
+            continue;
+        }
+        SnapshotFile snapshot;
+        snapshot.seq = get_u64(view.data() + 12);
+        snapshot.time = static_cast<std::int64_t>(get_u64(view.data() + 20));
+        const std::uint64_t length = get_u64(view.data() + 28);
+        if (snapshot.seq != seq || length != view.size() - kSnapshotHeaderBytes ||
+            crc32c(view.substr(kSnapshotHeaderBytes)) != get_u32(view.data() + 36)) {
+            skipped.push_back(path.string() + ": checksum or length mismatch");
+            continue;
+        }
+        snapshot.payload.assign(view.substr(kSnapshotHeaderBytes));
+        return snapshot;
+    }
+    return std::nullopt;
+}
+
+}  // namespace ballast::sequencer
