@@ -240,11 +240,12 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
                 if (value) market.set_pair.params.*field.member = *value;
             }
             market.initial_price = r.decimal(m["initial_price"], where + ".initial_price");
-            for (const auto& [key, node] : *table) {
+            for (const auto& entry : *table) {
+                const std::string_view key = entry.first.str();
                 const bool known = key == "pair" || key == "initial_price" ||
                                    std::any_of(std::begin(kPairFields), std::end(kPairFields),
-                                               [&](const PairField& f) { return f.key == key.str(); });
-                if (!known) bad(source, where + "." + std::string(key.str()), "is not a market setting");
+                                               [key](const PairField& f) { return f.key == key; });
+                if (!known) bad(source, where + "." + std::string(key), "is not a market setting");
             }
             c.markets.push_back(market);
         }
