@@ -132,6 +132,22 @@ constexpr PairField kPairFields[] = {
     {"min_order_notional", &core::PairParams::min_order_notional, false},
 };
 
+// A misspelt key must not be silently ignored.
+void check_keys(std::string_view source, const toml::node_view<const toml::node>& node, std::string_view prefix,
+                std::initializer_list<std::string_view> allowed) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+        if (node) bad(source, prefix, "must be a table");
+        return;
+    }
+    for (const auto& entry : *table) {
+        const std::string_view key = entry.first.str();
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+            bad(source, prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key),
+                "is not a setting");
+    }
+}
+
 }  // namespace
 
 std::string_view demo_config_text() { return kDemoConfig; }
@@ -157,6 +173,21 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     }
     const toml::table& cfg = root;
     const Reader r{source};
+    const toml::node_view<const toml::node> top(cfg);
+    check_keys(source, top, "",
+               {"listen", "data_dir", "http_threads", "journal", "eip712", "tokens", "limits", "params", "markets",
+                "demo"});
+    check_keys(source, top["journal"], "journal",
+               {"fsync", "segment_mb", "snapshot_every_commands", "snapshot_every_seconds"});
+    check_keys(source, top["eip712"], "eip712", {"name", "version", "chain_id", "verifying_contract", "verify_signatures"});
+    check_keys(source, top["tokens"], "tokens", {"admin", "oracle", "bridge"});
+    check_keys(source, top["limits"], "limits",
+               {"queue_capacity", "per_client_per_second", "per_client_burst", "per_key_per_second", "per_key_burst",
+                "idempotency_retention_seconds", "max_request_lifetime_seconds"});
+    check_keys(source, top["params"], "params",
+               {"vault_cooldown_ms", "max_open_orders", "max_oracle_age_ms", "default_shares_per_amount",
+                "adl_trigger_ratio", "protocol_fee_share"});
+    check_keys(source, top["demo"], "demo", {"enabled", "oracle_interval_ms", "random_walk_bps", "seed_vault"});
     ServeConfig c;
     if (auto listen = r.get<std::string>(cfg["listen"], "listen")) apply_listen(c, *listen);
     if (auto dir = r.get<std::string>(cfg["data_dir"], "data_dir")) c.sequencer.data_dir = *dir;
