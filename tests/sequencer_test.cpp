@@ -180,6 +180,34 @@ TEST(Sequencer, EveryFsyncPolicyRecoversTheSameState) {
     EXPECT_EQ(hashes[1], hashes[2]);
 }
 
+TEST(Sequencer, AnIdempotentRetryAfterARestartGetsTheFirstReply) {
+    TempDir dir("seq");
+    SequencerConfig config;
+    config.data_dir = dir.path();
+    WriteRequest order = write_of(limit_order(Name::from("u1"), "1", "99"));
+    order.signed_by = SignedBy{Name::from("u1"), 9, wall_clock_ms() + 60'000};
+    order.idempotency_key = "u1:first-try";
+    Response first;
+    {
+        Sequencer s(config);
+        s.start();
+        run_session(s, 0);
+        first = s.call(order);
+        ASSERT_EQ(first.status, 200) << first.body;
+        s.stop();
+    }
+    std::filesystem::remove_all(dir.path() / "snapshots");  // rebuilt from the journal alone
+    Sequencer again(config);
+    again.start();
+    const Response retry = again.call(order);
+    EXPECT_EQ(retry.status, 200);
+    EXPECT_EQ(retry.body, first.body);
+    order.idempotency_key.clear();
+    EXPECT_EQ(again.call(order).status, 409) << "the nonce is remembered too";
+    again.stop();
+    EXPECT_EQ(read_journal(dir.path()).size(), 8u) << "7 setup commands and the order, once";
+}
+
 TEST(Sequencer, RefusesRequestsWhenNotRunning) {
     TempDir dir("seq");
     SequencerConfig config;

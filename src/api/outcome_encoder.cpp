@@ -238,6 +238,7 @@ void write_positions(JsonWriter& w, const Engine& engine, std::span<const Positi
         w.key("size").decimal(p.position.size);
         w.key("cost_basis").amount(p.position.cost_basis);
         w.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
+        w.key("unrealized_pnl").decimal(p.unrealized_pnl);
         w.key("accrued_funding").decimal(p.accrued_funding);
         if (p.liquidation_price)
             w.key("liquidation_price").decimal(*p.liquidation_price);

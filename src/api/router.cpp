@@ -105,7 +105,10 @@ Router::Router(GatewayConfig config, sequencer::Sequencer& sequencer, prometheus
       responses_(prometheus::BuildCounter()
                      .Name("ballast_http_responses_total")
                      .Help("HTTP responses by status code")
-                     .Register(registry)) {}
+                     .Register(registry)) {
+    for (unsigned status : {200, 400, 401, 403, 404, 405, 409, 413, 422, 429, 503})
+        by_status_[status] = &responses_.Add({{"code", std::to_string(status)}});
+}
 
 bool Router::has_token(const HttpRequestView& request, const std::string& token) const {
     constexpr std::string_view kBearer = "Bearer ";
@@ -121,7 +124,9 @@ bool Router::has_token(const HttpRequestView& request, const std::string& token)
 void Router::handle(const HttpRequestView& request, ReplyFn reply) {
     // Count every response by status on its way out.
     ReplyFn counted = [this, reply = std::move(reply)](HttpReply&& r) {
-        responses_.Add({{"code", std::to_string(r.status)}}).Increment();
+        prometheus::Counter* counter = r.status < by_status_.size() ? by_status_[r.status] : nullptr;
+        if (counter == nullptr) counter = &responses_.Add({{"code", std::to_string(r.status)}});
+        counter->Increment();
         reply(std::move(r));
     };
     if (!per_client_.allow(request.client)) {

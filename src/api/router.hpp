@@ -75,6 +75,9 @@ private:
     SignatureVerifier verifier_;
     RateLimiter per_client_, per_key_;
     prometheus::Family<prometheus::Counter>& responses_;
+    // Counters of the statuses the router answers, looked up without the
+    // family's lock on every request; others go through the family.
+    std::array<prometheus::Counter*, 600> by_status_{};
 };
 
 HttpReply error_reply(unsigned status, std::string_view code, std::string_view message);

@@ -129,16 +129,20 @@ FundingState Engine::funding_now(const PairState& pair) const {
     return accrue_funding(pair.funding, now_, pair.skew(), *pair.oracle_price, pair.params);
 }
 
+Dec position_unrealized_pnl(const Position& p, Dec oracle) {
+    // size * oracle - sign(size) * cost_basis, rounded down (against the trader).
+    const Dec value = mul(p.size, oracle, Rounding::Floor);
+    const Dec cost = Dec::from_amount(p.cost_basis);
+    return p.size.is_positive() ? value - cost : value + cost;
+}
+
 AccountHealth Engine::health(const UserState& user) const {
     AccountHealth h;
     for (const PositionEntry& entry : user.positions) {
         const PairState& pair = pairs_[entry.pair];
         const Position& p = entry.position;
         const Dec oracle = *pair.oracle_price;
-        // size * oracle - sign(size) * cost_basis, rounded down (against the trader).
-        const Dec value = mul(p.size, oracle, Rounding::Floor);
-        const Dec cost = Dec::from_amount(p.cost_basis);
-        h.unrealized_pnl += p.size.is_positive() ? value - cost : value + cost;
+        h.unrealized_pnl += position_unrealized_pnl(p, oracle);
         h.accrued_funding += accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
         h.used_margin += compute_required_margin(p.size, oracle, pair.params);
         h.maintenance_margin +=

@@ -78,6 +78,9 @@ struct AccountHealth {
     }
 };
 
+// A position's unrealized PnL at `oracle`, rounded against the trader.
+Dec position_unrealized_pnl(const Position& position, Dec oracle);
+
 class Engine {
 public:
     Engine() = default;
@@ -125,6 +128,9 @@ public:
     Dec vault_equity(Rounding rounding) const;
 
 private:
+    // Snapshot decoding (snapshot_codec.cpp) restores this state field by field.
+    friend class SnapshotDecoder;
+
     struct Rejection {
         ErrorCode code;
         std::string message;

@@ -39,7 +39,7 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     for (const PositionEntry& entry : user.positions) {
         const PairState& pair = pairs_[entry.pair];
         const Position& p = entry.position;
-        PositionView pv{entry.pair, p,
+        PositionView pv{entry.pair, p, position_unrealized_pnl(p, *pair.oracle_price),
                         accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit),
                         std::nullopt};
         // Solve equity(P) = maintenance(P) for this pair's price P, the rest fixed:

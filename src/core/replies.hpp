@@ -41,6 +41,7 @@ struct OrderView {
 struct PositionView {
     PairId pair = 0;
     Position position;
+    Dec unrealized_pnl;                    // at the oracle price, rounded against the trader
     Dec accrued_funding;                   // owed (positive) at the current clock
     std::optional<Dec> liquidation_price;  // estimate, other positions held fixed
 };

@@ -154,6 +154,8 @@ Response ExchangeState::read(const ReadRequest& request) const {
             w.key("trader").plain_string(request.subject.view());
             if (request.kind == ReadKind::Positions) {
                 w.key("equity").decimal(view.equity);
+                w.key("unrealized_pnl").decimal(view.unrealized_pnl);
+                w.key("accrued_funding").decimal(view.accrued_funding);
                 w.key("positions");
                 api::write_positions(w, engine_, view.positions);
             } else {
