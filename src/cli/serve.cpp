@@ -22,6 +22,10 @@ void on_signal(int) {
     g_stop.store(true);
 }
 
+// The demo's own traders: they trade through the sequencer (not over HTTP,
+// so they need no keys) to give the demo market some open interest and fills.
+constexpr const char* kDemoTraders[] = {"demo-trader-1", "demo-trader-2", "demo-trader-3"};
+
 // Commands that bring a fresh (or older) state up to the configuration:
 // global parameters and markets that do not exist yet, and the demo vault's
 // seed. Existing markets are left as they are: change them through
@@ -33,8 +37,11 @@ std::vector<core::CommandBody> bootstrap_commands(const ServeConfig& config, con
     for (const MarketConfig& market : config.markets) {
         if (!engine.find_pair(market.set_pair.pair)) commands.emplace_back(market.set_pair);
     }
-    if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero())
+    if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero()) {
         commands.emplace_back(core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
+        for (const char* trader : kDemoTraders)
+            commands.emplace_back(core::DepositMargin{core::Name::from(trader), core::Amount(1'000'000)});
+    }
     return commands;
 }
 
@@ -74,7 +81,25 @@ private:
             }
             const sequencer::Response r = sequencer_.call(sequencer::WriteRequest{update, std::nullopt, {}, false});
             if (r.status != 200) spdlog::warn("demo oracle update refused: {}", r.body);
+            trade(random);
         }
+    }
+
+    // One demo trader sends a small market order; refusals (margin, OI
+    // limits) are part of a market's life and are not logged.
+    void trade(std::mt19937_64& random) {
+        if (prices_.empty()) return;
+        core::SubmitOrder order;
+        order.user = core::Name::from(kDemoTraders[random() % std::size(kDemoTraders)]);
+        const core::PriceUpdate& market = prices_[random() % prices_.size()];
+        order.pair = market.pair;
+        // Notional of about 200 to 2,000 settlement units, either side.
+        const std::int64_t notional = 200 + static_cast<std::int64_t>(random() % 1'800);
+        order.size = core::div(core::Dec::from_int(notional), market.price, core::Rounding::Floor);
+        if (random() % 2) order.size = -order.size;
+        order.kind = core::OrderKind::Market;
+        order.max_slippage = core::div(core::Dec::from_int(2), core::Dec::from_int(100), core::Rounding::Floor);
+        sequencer_.call(sequencer::WriteRequest{order, std::nullopt, {}, false});
     }
 
     const ServeConfig& config_;
