@@ -34,6 +34,9 @@ public:
     }
 
     std::string_view view() const { return {chars_.data(), length_}; }
+    // The characters, then zeros up to kMaxLength: a codec copies a name with
+    // one fixed-size copy instead of a slower variable-length one.
+    const std::array<char, kMaxLength>& padded() const { return chars_; }
     bool operator==(const Name& other) const { return view() == other.view(); }
 
 private:

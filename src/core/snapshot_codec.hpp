@@ -1,0 +1,59 @@
+// Engine state <-> binary, for snapshots: recovery loads the newest snapshot
+// and replays the journal after it, so a decoded engine must behave exactly as
+// the encoded one would have, not merely look the same. Everything that can
+// steer a future command is carried or rebuilt: the clock, parameters, vault,
+// the order and unlock sequences, users with their unlocks, positions and
+// holder slots, pairs with their risk and funding state and holders list in
+// its exact order (liquidation and ADL walk it), and the resting orders.
+//
+// Version 1. Integers little-endian in byte_codec.hpp's forms (vu, vi; a Dec
+// is vi(raw), an Amount vu(units), a name a length byte and its characters):
+//
+//   magic "BENG" | version u8 (= 1)
+//   clock vi | params: vault_cooldown_ms vi, max_open_orders vu,
+//     default_shares_per_amount amount, max_oracle_age_ms vi,
+//     adl_trigger_ratio dec, protocol_fee_share dec
+//   vault: balance, share_supply, treasury amounts | next_order_id vu | next_unlock_seq vu
+//   pair count vu, per pair (in id order): name, 12 PairParams decs, status u8,
+//     has_price u8 [oracle_price dec], price_time vi, long_oi dec, short_oi dec,
+//     oi_weighted_entry_price vi, funding rate dec, cumulative_per_unit dec,
+//     last_time vi, oi_weighted_entry_funding dec, holder count vu, holder user ids vu
+//   user count vu, per user (in id order): name, margin, reserved_margin,
+//     vault_shares amounts;
+//     unlock count vu, per unlock: amount, end_time vi, seq vu;
+//     position count vu, per position (pair order): pair vu, size dec,
+//       cost_basis amount, entry_funding_per_unit dec, holder_slot vu;
+//     order count vu, per resting order (placement order): id vu, pair vu,
+//       size dec, limit_price dec, reserved_margin amount, created_at vi, reduce_only u8
+//
+// What is derived is rebuilt, not stored: the name indexes, the pending
+// release queue (one entry per unlock) and the order book, by inserting the
+// resting orders in ascending id, which is the order the engine inserted them
+// in, so each price level's FIFO and each user's placement order come back.
+// Decoding validates what later commands rely on (indices in range, holders
+// and holder slots agreeing, reserved margin equal to the orders' sum, unique
+// names, order ids and unlock sequence numbers), so a damaged snapshot is
+// refused rather than loaded into an engine that would misbehave. Detecting
+// corruption in general is left to the snapshot file's checksum.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/engine.hpp"
+
+namespace ballast::core {
+
+inline constexpr std::uint8_t kSnapshotCodecVersion = 1;
+
+// Appends the engine's state: one pass over users, pairs and orders, no
+// allocation besides the growth of `out`. Call it between commands.
+void encode_engine(const Engine& engine, std::string& out);
+
+// Replaces `out` with the decoded engine, or leaves it untouched and says why
+// in `error`. Never throws on bad input. The events of the last command are
+// not part of the state: the decoded engine's events() starts empty.
+bool decode_engine(std::string_view bytes, Engine& out, std::string& error);
+
+}  // namespace ballast::core
