@@ -17,10 +17,10 @@ constexpr std::size_t kMaxKeyBytes = 1024;
 
 }  // namespace
 
+// Precondition: record.command.time == record.time (the time travels once, in the command).
 void encode_record(const JournalRecord& record, std::string& out) {
     core::ByteWriter w(out);
     w.fixed_u64(record.seq);
-    w.fixed_u64(static_cast<std::uint64_t>(record.time));
     std::uint8_t flags = 0;
     if (record.signed_by) flags |= kSigned;
     if (!record.idempotency_key.empty()) flags |= kIdempotencyKey;
@@ -41,7 +41,6 @@ void encode_record(const JournalRecord& record, std::string& out) {
 bool decode_record(std::string_view payload, JournalRecord& out, std::string& error) {
     core::ByteReader r(payload);
     out.seq = r.fixed_u64();
-    out.time = static_cast<core::TimeMs>(r.fixed_u64());
     const std::uint8_t flags = r.u8();
     if ((flags & ~kKnownFlags) != 0) r.fail("unknown record flags");
     out.signed_by.reset();
@@ -64,10 +63,11 @@ bool decode_record(std::string_view payload, JournalRecord& out, std::string& er
         return false;
     }
     if (!core::decode_command(payload.substr(payload.size() - r.remaining()), out.command, error)) return false;
-    if (out.command.time != out.time) {
-        error = "the command's time differs from the record's";
+    if (!out.command.time) {
+        error = "the command carries no time";
         return false;
     }
+    out.time = *out.command.time;
     return true;
 }
 

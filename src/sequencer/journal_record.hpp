@@ -1,9 +1,11 @@
 // One journal record: a sequenced, timestamped engine command with what the
 // exchange needs to answer retries and refuse replays after a restart.
 //
-// Payload (little-endian): seq u64 | time i64 | flags u8 |
-//   [signed: signer length u8, signer, nonce u64, expiry i64] |
-//   [idempotency: key length u16, key] | command (core/command_codec.hpp)
+// Payload (little-endian; "var" integers as in core/byte_codec.hpp):
+//   seq u64 | flags u8 |
+//   [signed: signer (length u8, chars), nonce var, expiry var] |
+//   [idempotency: key length var, key] |
+//   command (core/command_codec.hpp), which carries the record's time
 #pragma once
 
 #include <string>
@@ -20,7 +22,7 @@ struct JournalRecord {
     std::optional<SignedBy> signed_by;
     std::string idempotency_key;
     bool key_never_expires = false;
-    core::Command command;  // command.time == time
+    core::Command command;  // command.time == time: encoded once, inside the command
 };
 
 void encode_record(const JournalRecord& record, std::string& out);
