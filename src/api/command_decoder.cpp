@@ -168,24 +168,8 @@ bool CommandDecoder::decode(std::string_view line, core::Command& out, std::stri
 
 bool CommandDecoder::decode_as(std::string_view cmd, std::string_view text, core::CommandBody& out,
                                std::string& error) {
-    if (text.size() > kMaxLineBytes) {
-        error = "a request body must be at most " + std::to_string(kMaxLineBytes) + " bytes";
-        return false;
-    }
-    json::element root;
-    if (!document_.parse(text, root, error)) return false;
-    try {
-        json::object object;
-        if (root.get_object().get(object)) fail("the body must be a JSON object");
-        Fields fields(object);
-        if (fields.cmd() != nullptr) fail("unknown field 'cmd'");
-        if (fields.time() != nullptr) fail("unknown field 'time': the exchange stamps the time");
-        out = decode_body(cmd, fields);
-        return true;
-    } catch (const DecodeError& e) {
-        error = e.message;
-        return false;
-    }
+    return decode_body_object(document_, text, kMaxLineBytes, error,
+                              [&](Fields& fields) { out = decode_body(cmd, fields); });
 }
 
 }  // namespace ballast::api

@@ -257,4 +257,31 @@ private:
     std::vector<char> buffer_;
 };
 
+// Decodes a request body: one JSON object of at most `max_bytes`, whose fields
+// `fill(Fields&)` reads, throwing DecodeError to refuse. "cmd" and "time" are
+// never fields of a request body (the route names the command, the exchange
+// stamps the time). False with `error` set on any problem.
+template <typename Fill>
+bool decode_body_object(Document& document, std::string_view text, std::size_t max_bytes, std::string& error,
+                        Fill&& fill) {
+    if (text.size() > max_bytes) {
+        error = "the body must be at most " + std::to_string(max_bytes) + " bytes";
+        return false;
+    }
+    json::element root;
+    if (!document.parse(text, root, error)) return false;
+    try {
+        json::object object;
+        if (root.get_object().get(object)) fail("the body must be a JSON object");
+        Fields fields(object);
+        if (fields.cmd() != nullptr) fail("unknown field 'cmd'");
+        if (fields.time() != nullptr) fail("unknown field 'time': the exchange stamps the time");
+        fill(fields);
+        return true;
+    } catch (const DecodeError& e) {
+        error = e.message;
+        return false;
+    }
+}
+
 }  // namespace ballast::api::json_fields

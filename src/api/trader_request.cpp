@@ -36,13 +36,14 @@ void signed_fields(const Fields& f, TraderRequest& out) {
     out.trader = trader_address(f);
     out.signed_by.signer = Name::from(address_to_hex(out.trader));
     out.signed_by.nonce = f.count("nonce", std::numeric_limits<std::uint64_t>::max());
-    out.signed_by.expiry =
-        static_cast<core::TimeMs>(f.count("expiry", static_cast<std::uint64_t>(std::numeric_limits<core::TimeMs>::max())));
+    out.signed_by.expiry = static_cast<core::TimeMs>(
+        f.count("expiry", static_cast<std::uint64_t>(std::numeric_limits<core::TimeMs>::max())));
     out.signature = f.text("signature");
 }
 
 Name pair_name(std::string_view text) {
-    if (!Name::is_valid(text)) fail("'pair' must be 1 to 64 printable characters without spaces, quotes or backslashes");
+    if (!Name::is_valid(text))
+        fail("'pair' must be 1 to 64 printable characters without spaces, quotes or backslashes");
     return Name::from(text);
 }
 
@@ -56,18 +57,7 @@ TypedMessage with_nonce_and_expiry(TypedMessage m, const sequencer::SignedBy& s)
 
 bool TraderRequestDecoder::decode(TraderAction action, std::string_view body, std::optional<core::OrderId> order_id,
                                   std::optional<std::string_view> pair, TraderRequest& out, std::string& error) {
-    if (body.size() > kMaxBodyBytes) {
-        error = "the body must be at most " + std::to_string(kMaxBodyBytes) + " bytes";
-        return false;
-    }
-    json::element root;
-    if (!document_.parse(body, root, error)) return false;
-    try {
-        json::object object;
-        if (root.get_object().get(object)) fail("the body must be a JSON object");
-        Fields f(object);
-        if (f.cmd() != nullptr) fail("unknown field 'cmd'");
-        if (f.time() != nullptr) fail("unknown field 'time': the exchange stamps the time");
+    return decode_body_object(document_, body, kMaxBodyBytes, error, [&](Fields& f) {
         out.action = action;
         switch (action) {
             case TraderAction::Order: {
@@ -125,25 +115,11 @@ bool TraderRequestDecoder::decode(TraderAction action, std::string_view body, st
                 out.command = core::UnlockLiquidity{out.signed_by.signer, canonical_amount(f, "shares")};
                 break;
         }
-        return true;
-    } catch (const DecodeError& e) {
-        error = e.message;
-        return false;
-    }
+    });
 }
 
 bool TraderRequestDecoder::decode_bridge_deposit(std::string_view body, BridgeDeposit& out, std::string& error) {
-    if (body.size() > kMaxBodyBytes) {
-        error = "the body must be at most " + std::to_string(kMaxBodyBytes) + " bytes";
-        return false;
-    }
-    json::element root;
-    if (!document_.parse(body, root, error)) return false;
-    try {
-        json::object object;
-        if (root.get_object().get(object)) fail("the body must be a JSON object");
-        Fields f(object);
-        if (f.cmd() != nullptr || f.time() != nullptr) fail("unknown field 'cmd' or 'time'");
+    return decode_body_object(document_, body, kMaxBodyBytes, error, [&](Fields& f) {
         f.allow_only({"tx_id", "trader", "amount"});
         const std::string_view tx_id = f.text("tx_id");
         if (tx_id.empty() || tx_id.size() > kMaxTxIdBytes) fail("'tx_id' must be 1 to 128 printable characters");
@@ -152,11 +128,7 @@ bool TraderRequestDecoder::decode_bridge_deposit(std::string_view body, BridgeDe
         }
         out.tx_id = tx_id;
         out.command = core::DepositMargin{Name::from(address_to_hex(trader_address(f))), canonical_amount(f, "amount")};
-        return true;
-    } catch (const DecodeError& e) {
-        error = e.message;
-        return false;
-    }
+    });
 }
 
 TypedMessage signed_message(const TraderRequest& request) {

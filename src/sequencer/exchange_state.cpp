@@ -65,16 +65,15 @@ std::optional<Response> ExchangeState::precheck(const WriteRequest& request, con
         const auto it = replies_.find(request.idempotency_key);
         if (it != replies_.end() && (it->second.expires == 0 || now < it->second.expires)) {
             if (it->second.fingerprint == fingerprint(command, request.signed_by)) return it->second.response;
-            return error_response(409, "idempotency_conflict",
-                                  "this Idempotency-Key was used for a different request");
+            return error_response(409, "idempotency_conflict", "this Idempotency-Key was used for a different request");
         }
     }
     if (const auto& s = request.signed_by) {
         if (s->expiry <= now) return error_response(401, "request_expired", "the signed request has expired");
         if (s->expiry - now > limits_.max_request_lifetime_ms)
-            return error_response(400, "expiry_too_far",
-                                  "expiry may be at most " + std::to_string(limits_.max_request_lifetime_ms) +
-                                      " ms ahead");
+            return error_response(
+                400, "expiry_too_far",
+                "expiry may be at most " + std::to_string(limits_.max_request_lifetime_ms) + " ms ahead");
         const auto it = used_nonces_.find(NonceKey{s->signer, s->nonce});
         if (it != used_nonces_.end() && it->second > now)
             return error_response(409, "nonce_reused", "this nonce was already used by this signer");
@@ -85,8 +84,8 @@ std::optional<Response> ExchangeState::precheck(const WriteRequest& request, con
 Response ExchangeState::apply(const JournalRecord& record) {
     last_seq_ = record.seq;
     last_time_ = record.time;
-    if (record.signed_by) used_nonces_[NonceKey{record.signed_by->signer, record.signed_by->nonce}] =
-        record.signed_by->expiry;
+    if (record.signed_by)
+        used_nonces_[NonceKey{record.signed_by->signer, record.signed_by->nonce}] = record.signed_by->expiry;
 
     const core::Outcome outcome = engine_.apply(record.command);
     Response response;
@@ -121,8 +120,8 @@ Response ExchangeState::apply(const JournalRecord& record) {
 void ExchangeState::forget_expired(core::TimeMs now) {
     last_pruned_ = now;
     boost::unordered::erase_if(used_nonces_, [now](const auto& entry) { return entry.second <= now; });
-    boost::unordered::erase_if(replies_,
-                               [now](const auto& entry) { return entry.second.expires != 0 && entry.second.expires <= now; });
+    boost::unordered::erase_if(
+        replies_, [now](const auto& entry) { return entry.second.expires != 0 && entry.second.expires <= now; });
 }
 
 std::vector<core::OrderId> ExchangeState::open_orders(const core::Name& user, const core::Name& pair) const {
@@ -205,7 +204,8 @@ Response ExchangeState::read(const ReadRequest& request) const {
         }
         case ReadKind::Market: {
             const auto pair_id = engine_.find_pair(request.subject);
-            if (!pair_id) return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+            if (!pair_id)
+                return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
             const core::PairView view = engine_.view_pair(*pair_id);
             w.begin_object();
             w.key("pair").plain_string(request.subject.view());
@@ -217,8 +217,9 @@ Response ExchangeState::read(const ReadRequest& request) const {
                 w.key("size").decimal(*request.size);
                 if (view.oracle_price && !request.size->is_zero()) {
                     try {
-                        w.key("exec_price").decimal(
-                            core::compute_exec_price(*view.oracle_price, view.skew, *request.size, view.params));
+                        w.key("exec_price")
+                            .decimal(
+                                core::compute_exec_price(*view.oracle_price, view.skew, *request.size, view.params));
                     } catch (const core::ArithmeticOverflow&) {
                         w.key("exec_price").null();
                     }

@@ -70,7 +70,7 @@ private:
         }
     };
     struct StoredReply {
-        std::string fingerprint;  // the request it answered
+        std::string fingerprint;   // the request it answered
         core::TimeMs expires = 0;  // 0: never
         Response response;
     };

@@ -11,6 +11,7 @@
 
 #include "sequencer/crc32c.hpp"
 #include "sequencer/journal_format.hpp"
+#include "sequencer/numbered_files.hpp"
 
 namespace ballast::sequencer {
 
@@ -18,9 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void throw_errno(const std::string& what) {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
-}
+[[noreturn]] void throw_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
 void write_all(int fd, std::string_view bytes, const fs::path& path) {
     while (!bytes.empty()) {
@@ -39,24 +38,7 @@ std::string read_file(const fs::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-struct Segment {
-    std::uint64_t first_seq;
-    fs::path path;
-};
-
-std::vector<Segment> list_segments(const fs::path& dir) {
-    std::vector<Segment> segments;
-    if (!fs::exists(dir)) return segments;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() != 32 || !name.starts_with("journal-") || !name.ends_with(".log")) continue;
-        const std::string digits = name.substr(8, 20);
-        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-        segments.push_back({std::stoull(digits), entry.path()});
-    }
-    std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) { return a.first_seq < b.first_seq; });
-    return segments;
-}
+constexpr std::string_view kSegmentPrefix = "journal-", kSegmentSuffix = ".log";
 
 // A frame that checks out at `offset`: its length is sane, it fits, and its checksum matches.
 bool valid_frame_at(std::string_view data, std::size_t offset, std::uint32_t& length) {
@@ -70,9 +52,7 @@ bool valid_frame_at(std::string_view data, std::size_t offset, std::uint32_t& le
 }  // namespace
 
 std::string segment_file_name(std::uint64_t first_seq) {
-    char name[40];
-    std::snprintf(name, sizeof name, "journal-%020llu.log", static_cast<unsigned long long>(first_seq));
-    return name;
+    return numbered_file_name(kSegmentPrefix, first_seq, kSegmentSuffix);
 }
 
 std::string encode_segment_header(std::uint64_t first_seq) {
@@ -149,19 +129,19 @@ void JournalWriter::append(std::string_view framed, std::uint64_t first_seq) {
 JournalScan scan_journal(const fs::path& dir, bool repair,
                          const std::function<void(std::uint64_t, std::string_view)>& on_record) {
     JournalScan scan;
-    const std::vector<Segment> segments = list_segments(dir);
+    const auto segments = list_numbered_files(dir, kSegmentPrefix, kSegmentSuffix);
     for (std::size_t i = 0; i < segments.size(); ++i) {
-        const Segment& segment = segments[i];
+        const auto& [named_seq, path] = segments[i];
         const bool is_last = i + 1 == segments.size();
-        const std::string data = read_file(segment.path);
-        const std::string where = segment.path.string();
+        const std::string data = read_file(path);
+        const std::string where = path.string();
 
         if (data.size() < kSegmentHeaderBytes || std::string_view(data).substr(0, 8) != kJournalMagic ||
             crc32c(std::string_view(data).substr(0, 20)) != get_u32(data.data() + 20)) {
             // A crash between creating a segment and syncing its header leaves
             // a short or empty last file; anything else is damage.
             if (is_last && data.size() < kSegmentHeaderBytes && repair) {
-                fs::remove(segment.path);
+                fs::remove(path);
                 scan.truncated_bytes = data.size();
                 scan.truncation_reason = "removed an incomplete segment " + where;
                 break;
@@ -172,8 +152,8 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
             throw JournalCorrupt("journal segment " + where + " has unsupported version " +
                                  std::to_string(get_u32(data.data() + 8)));
         const std::uint64_t first_seq = get_u64(data.data() + 12);
-        if (first_seq != segment.first_seq)
-            throw JournalCorrupt("journal segment " + where + " names seq " + std::to_string(segment.first_seq) +
+        if (first_seq != named_seq)
+            throw JournalCorrupt("journal segment " + where + " names seq " + std::to_string(named_seq) +
                                  " but its header says " + std::to_string(first_seq));
         if (scan.last_seq != 0 && first_seq != scan.last_seq + 1)
             throw JournalCorrupt("journal gap: segment " + where + " starts at seq " + std::to_string(first_seq) +
@@ -199,7 +179,7 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
                 scan.truncated_bytes = view.size() - offset;
                 scan.truncation_reason = "torn tail of " + std::to_string(scan.truncated_bytes) + " bytes at byte " +
                                          std::to_string(offset) + " of " + where;
-                if (repair) fs::resize_file(segment.path, offset);
+                if (repair) fs::resize_file(path, offset);
                 break;
             }
             const std::string_view payload = view.substr(offset + kFrameHeaderBytes, length);
@@ -214,7 +194,7 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
             ++scan.records;
             offset += kFrameHeaderBytes + length;
         }
-        scan.last_segment = segment.path;
+        scan.last_segment = path;
     }
     return scan;
 }

@@ -55,9 +55,9 @@ private:
 
 struct JournalScan {
     std::uint64_t records = 0;
-    std::uint64_t last_seq = 0;                           // 0: no record
-    std::optional<std::filesystem::path> last_segment;    // to continue appending to
-    std::uint64_t truncated_bytes = 0;                    // torn tail removed from the last segment
+    std::uint64_t last_seq = 0;                         // 0: no record
+    std::optional<std::filesystem::path> last_segment;  // to continue appending to
+    std::uint64_t truncated_bytes = 0;                  // torn tail removed from the last segment
     std::string truncation_reason;
 };
 

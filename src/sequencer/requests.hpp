@@ -46,9 +46,9 @@ struct ReadRequest {
     }
 
     ReadKind kind = ReadKind::Status;
-    core::Name subject;         // trader (account, orders, positions) or pair (market)
+    core::Name subject;             // trader (account, orders, positions) or pair (market)
     std::optional<core::Dec> size;  // market: quote this size
-    std::uint64_t after = 0;    // pagination cursor: ids greater than this
+    std::uint64_t after = 0;        // pagination cursor: ids greater than this
     std::uint32_t limit = 100;
 };
 

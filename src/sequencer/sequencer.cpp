@@ -55,17 +55,18 @@ RecoveryReport Sequencer::recover() {
 
     JournalRecord record;
     std::string error;
-    const JournalScan scan = scan_journal(journal_dir, /*repair=*/true, [&](std::uint64_t seq, std::string_view payload) {
-        ++report.journal_records;
-        if (seq <= snapshot_seq) return;
-        if (seq != state_.last_seq() + 1)
-            throw JournalCorrupt("journal starts at seq " + std::to_string(seq) + " but the state ends at seq " +
-                                 std::to_string(state_.last_seq()));
-        if (!decode_record(payload, record, error))
-            throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
-        state_.apply(record);
-        ++report.replayed;
-    });
+    const JournalScan scan =
+        scan_journal(journal_dir, /*repair=*/true, [&](std::uint64_t seq, std::string_view payload) {
+            ++report.journal_records;
+            if (seq <= snapshot_seq) return;
+            if (seq != state_.last_seq() + 1)
+                throw JournalCorrupt("journal starts at seq " + std::to_string(seq) + " but the state ends at seq " +
+                                     std::to_string(state_.last_seq()));
+            if (!decode_record(payload, record, error))
+                throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
+            state_.apply(record);
+            ++report.replayed;
+        });
     if (scan.last_seq < snapshot_seq && scan.last_seq != 0)
         throw JournalCorrupt("the journal ends at seq " + std::to_string(scan.last_seq) +
                              " before the newest snapshot (seq " + std::to_string(snapshot_seq) + ")");

@@ -13,14 +13,14 @@ namespace ballast::sequencer {
 struct SequencerMetrics {
     explicit SequencerMetrics(prometheus::Registry& registry);
 
-    prometheus::Counter& commands;          // journaled and applied
+    prometheus::Counter& commands;              // journaled and applied
     prometheus::Counter& answered_unjournaled;  // retries, expired, reused nonces
     prometheus::Counter& reads;
     prometheus::Gauge& queue_depth;
     prometheus::Gauge& last_seq;
     prometheus::Histogram& fsync_seconds;
     prometheus::Histogram& batch_commands;
-    prometheus::Histogram& apply_seconds;  // sampled: one command in kApplySampleEvery
+    prometheus::Histogram& apply_seconds;                  // sampled: one command in kApplySampleEvery
     prometheus::Family<prometheus::Gauge>& open_interest;  // label pair, side
     prometheus::Gauge& vault_equity;
     prometheus::Counter& snapshots;

@@ -12,6 +12,7 @@
 #include "sequencer/crc32c.hpp"
 #include "sequencer/journal.hpp"
 #include "sequencer/journal_format.hpp"
+#include "sequencer/numbered_files.hpp"
 
 namespace ballast::sequencer {
 
@@ -23,24 +24,13 @@ constexpr std::string_view kSnapshotMagic = "BLSTSNAP";
 constexpr std::uint32_t kSnapshotVersion = 1;
 constexpr std::size_t kSnapshotHeaderBytes = 44;
 
-std::vector<std::pair<std::uint64_t, fs::path>> list_snapshots(const fs::path& dir) {
-    std::vector<std::pair<std::uint64_t, fs::path>> found;
-    if (!fs::exists(dir)) return found;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() != 34 || !name.starts_with("snapshot-") || !name.ends_with(".snap")) continue;
-        const std::string digits = name.substr(9, 20);
-        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-        found.emplace_back(std::stoull(digits), entry.path());
-    }
-    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    return found;
-}
+constexpr std::string_view kSnapshotPrefix = "snapshot-", kSnapshotSuffix = ".snap";
 
-std::string snapshot_file_name(std::uint64_t seq) {
-    char name[40];
-    std::snprintf(name, sizeof name, "snapshot-%020llu.snap", static_cast<unsigned long long>(seq));
-    return name;
+// Newest first.
+std::vector<std::pair<std::uint64_t, fs::path>> list_snapshots(const fs::path& dir) {
+    auto found = list_numbered_files(dir, kSnapshotPrefix, kSnapshotSuffix);
+    std::reverse(found.begin(), found.end());
+    return found;
 }
 
 }  // namespace
@@ -55,7 +45,7 @@ void write_snapshot(const fs::path& dir, const SnapshotFile& snapshot, std::size
     put_u32(header, crc32c(snapshot.payload));
     put_u32(header, crc32c(header));
 
-    const fs::path final_path = dir / snapshot_file_name(snapshot.seq);
+    const fs::path final_path = dir / numbered_file_name(kSnapshotPrefix, snapshot.seq, kSnapshotSuffix);
     const fs::path temp_path = final_path.string() + ".tmp";
     const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error("create snapshot " + temp_path.string() + ": " + std::strerror(errno));
