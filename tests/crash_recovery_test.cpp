@@ -184,8 +184,9 @@ TEST(CrashRecovery, SigkillUnderLoadLosesNothingAcknowledged) {
         // The recovered state is exactly a clean replay of the journal.
         const auto status = admin.send(http::verb::get, "/v1/admin/status", {}, "Bearer a");
         ASSERT_TRUE(status && status->result_int() == 200);
-        const std::string replayed = run(std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() +
-                                         " 2>/dev/null | " + BALLAST_BINARY + " replay --state-hash");
+        const std::string replayed =
+            run(std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() + " 2>/dev/null | " +
+                BALLAST_BINARY + " replay --state-hash");
         EXPECT_EQ(replayed, json_string(status->body(), "state_hash") + "\n") << "round " << round;
         if (round == 0) {
             ASSERT_EQ(admin.send(http::verb::post, "/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer o")
@@ -219,11 +220,10 @@ TEST(CrashRecovery, SigkillUnderLoadLosesNothingAcknowledged) {
                         ledgers[c].acked_sum += amount;
                         ++total_acked;
                     }
-                    const std::string order = R"({"trader":")" + trader(c) + R"(","pair":"BTC","size":")" +
-                                              (n % 2 ? "0.01" : "-0.01") + R"(","kind":"limit","price":")" +
-                                              (n % 2 ? "90" : "110") + R"(","nonce":)" +
-                                              std::to_string(round * 1'000'000 + n) +
-                                              R"(,"expiry":9999999999999,"signature":"0x"})";
+                    const std::string order =
+                        R"({"trader":")" + trader(c) + R"(","pair":"BTC","size":")" + (n % 2 ? "0.01" : "-0.01") +
+                        R"(","kind":"limit","price":")" + (n % 2 ? "90" : "110") + R"(","nonce":)" +
+                        std::to_string(round * 1'000'000 + n) + R"(,"expiry":9999999999999,"signature":"0x"})";
                     if (!client.send(http::verb::post, "/v1/orders", order)) break;
                 }
             });

@@ -19,7 +19,8 @@ constexpr core::TimeMs kStart = 1'000'000;
 
 class ExchangeStateTest : public ::testing::Test {
 protected:
-    ExchangeStateTest() : state_(ExchangeLimits{/*idempotency_retention_ms=*/60'000, /*max_request_lifetime_ms=*/10'000}) {
+    ExchangeStateTest()
+        : state_(ExchangeLimits{/*idempotency_retention_ms=*/60'000, /*max_request_lifetime_ms=*/10'000}) {
         core::PairParams params;
         params.skew_scale = dec("1000");
         params.max_abs_premium = dec("0.05");
@@ -140,7 +141,8 @@ TEST_F(ExchangeStateTest, AcceptedWithdrawalsGoToTheOutboxInOrder) {
 
     ReadRequest read = ReadRequest::of(ReadKind::Withdrawals);
     const std::string all = state_.read(read).body;
-    const std::string alice = R"({"id":6,"trader":")" + std::string(kAlice.view()) + R"(","amount":"100","time":1000000})";
+    const std::string alice =
+        R"({"id":6,"trader":")" + std::string(kAlice.view()) + R"(","amount":"100","time":1000000})";
     const std::string bob = R"({"id":8,"trader":")" + std::string(kBob.view()) + R"(","amount":"250","time":1000000})";
     EXPECT_EQ(all, R"({"withdrawals":[)" + alice + "," + bob + R"(],"next_after":8})");
     read.after = 6;
@@ -176,7 +178,8 @@ TEST_F(ExchangeStateTest, EverythingSurvivesASnapshot) {
     ASSERT_TRUE(early);
     EXPECT_EQ(early->body, first.body);
     const WriteRequest replayed_nonce = signed_order(kAlice, "3", 1, kStart + 5'000);
-    const auto refused = restored.precheck(replayed_nonce, std::get<core::CommandBody>(replayed_nonce.body), kStart + 50);
+    const auto refused =
+        restored.precheck(replayed_nonce, std::get<core::CommandBody>(replayed_nonce.body), kStart + 50);
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 409);
     EXPECT_EQ(restored.read(ReadRequest::of(ReadKind::Withdrawals)).body,

@@ -28,9 +28,8 @@ std::string payload(std::uint64_t seq, std::string_view text) {
 
 std::vector<std::string> scan_all(const fs::path& dir, bool repair, JournalScan* result = nullptr) {
     std::vector<std::string> payloads;
-    const JournalScan scan = scan_journal(dir, repair, [&](std::uint64_t, std::string_view p) {
-        payloads.emplace_back(p);
-    });
+    const JournalScan scan =
+        scan_journal(dir, repair, [&](std::uint64_t, std::string_view p) { payloads.emplace_back(p); });
     if (result) *result = scan;
     return payloads;
 }
@@ -203,7 +202,8 @@ TEST(JournalRecord, RoundTripsWithEveryOptionalPart) {
 
 TEST(SnapshotStore, LoadsTheNewestIntactSnapshotAndKeepsTwo) {
     TempDir dir("snapshots");
-    for (std::uint64_t seq : {10, 20, 30}) write_snapshot(dir.path(), {seq, 1000 + static_cast<std::int64_t>(seq), "state at " + std::to_string(seq)});
+    for (std::uint64_t seq : {10, 20, 30})
+        write_snapshot(dir.path(), {seq, 1000 + static_cast<std::int64_t>(seq), "state at " + std::to_string(seq)});
     std::vector<std::string> skipped;
     auto newest = load_newest_snapshot(dir.path(), skipped);
     ASSERT_TRUE(newest);

@@ -87,13 +87,14 @@ TEST(ReplayContract, OneResultLinePerCommandThroughTheBinary) {
     // Used margin ceil(50 * 100 * 0.05) = 250. Equity 1000 + (50 * 100 - 5125) = 875, so
     // available = min(1000, 875) - 250 - 0 = 625. No maintenance ratio: no liquidation price.
     // The position's own unrealized PnL is the account's: 50 * 100 - 5125 = -125.
-    EXPECT_EQ(lines[8],
-              R"({"ok":true,"margin":"1000","reserved_margin":"0","used_margin":"250","available_margin":"625",)"
-              R"("vault_shares":"0","equity":"875","maintenance_margin":"0","unrealized_pnl":"-125",)"
-              R"("accrued_funding":"0","unlocks":[],"positions":{"BTC":{"size":"50","cost_basis":"5125",)"
-              R"("entry_funding_per_unit":"0","unrealized_pnl":"-125","accrued_funding":"0","liquidation_price":null}},)"
-              R"("open_orders":[{"order_id":"2","pair":"BTC","size":"-10","limit_price":"120","reduce_only":false,)"
-              R"("reserved_margin":"0","created_at":1500}],"events":[]})");
+    EXPECT_EQ(
+        lines[8],
+        R"({"ok":true,"margin":"1000","reserved_margin":"0","used_margin":"250","available_margin":"625",)"
+        R"("vault_shares":"0","equity":"875","maintenance_margin":"0","unrealized_pnl":"-125",)"
+        R"("accrued_funding":"0","unlocks":[],"positions":{"BTC":{"size":"50","cost_basis":"5125",)"
+        R"("entry_funding_per_unit":"0","unrealized_pnl":"-125","accrued_funding":"0","liquidation_price":null}},)"
+        R"("open_orders":[{"order_id":"2","pair":"BTC","size":"-10","limit_price":"120","reduce_only":false,)"
+        R"("reserved_margin":"0","created_at":1500}],"events":[]})");
 }
 
 TEST(ReplayContract, StdinAndFileGiveTheSameBytes) {

@@ -52,10 +52,8 @@ protected:
                        R"("max_abs_oi":"500","initial_margin_ratio":"0.1"})",
                        "Bearer admin-secret"));
         expect_ok(call("POST", "/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer oracle-secret"));
-        sequencer_->call(sequencer::WriteRequest{core::DepositLiquidity{Name::from("lp"), amt("1000000"), std::nullopt},
-                                                 std::nullopt,
-                                                 {},
-                                                 false});
+        sequencer_->call(sequencer::WriteRequest{
+            core::DepositLiquidity{Name::from("lp"), amt("1000000"), std::nullopt}, std::nullopt, {}, false});
         expect_ok(deposit(kAliceKey, "0xdeposit-a", "10000"));
         expect_ok(deposit(kBobKey, "0xdeposit-b", "10000"));
     }
@@ -105,10 +103,13 @@ protected:
     std::string cancel(const PrivateKey& key, std::uint64_t order_id, std::uint64_t nonce) const {
         const std::uint64_t expiry = static_cast<std::uint64_t>(sequencer::wall_clock_ms() + 30'000);
         TypedMessage m(cancel_type());
-        m.add_address(address_of_private_key(key)).add_string("BTC").add_uint64(order_id).add_uint64(nonce).add_uint64(
-            expiry);
-        return R"({"trader":")" + hex_of(key) + R"(","pair":"BTC","nonce":)" + std::to_string(nonce) +
-               R"(,"expiry":)" + std::to_string(expiry) + R"(,"signature":")" + sign(m, key) + R"("})";
+        m.add_address(address_of_private_key(key))
+            .add_string("BTC")
+            .add_uint64(order_id)
+            .add_uint64(nonce)
+            .add_uint64(expiry);
+        return R"({"trader":")" + hex_of(key) + R"(","pair":"BTC","nonce":)" + std::to_string(nonce) + R"(,"expiry":)" +
+               std::to_string(expiry) + R"(,"signature":")" + sign(m, key) + R"("})";
     }
 
     TempDir dir_{"router"};

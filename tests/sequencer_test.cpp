@@ -44,7 +44,8 @@ void run_session(Sequencer& s, int orders) {
     ASSERT_EQ(s.call(write_of(core::OracleUpdate{{{kBtc, dec("100")}}})).status, 200);
     ASSERT_EQ(s.call(write_of(core::DepositLiquidity{Name::from("lp"), amt("1000000"), std::nullopt})).status, 200);
     for (int u = 0; u < 4; ++u)
-        ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("u" + std::to_string(u)), amt("100000")})).status, 200);
+        ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("u" + std::to_string(u)), amt("100000")})).status,
+                  200);
     for (int i = 0; i < orders; ++i) {
         const Name user = Name::from("u" + std::to_string(i % 4));
         const Response r = s.call(write_of(limit_order(user, i % 2 ? "-1" : "1", i % 2 ? "101" : "99")));

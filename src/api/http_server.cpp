@@ -30,9 +30,7 @@ public:
         stream_.socket().set_option(tcp::no_delay(true), ec);
     }
 
-    void run() {
-        net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
-    }
+    void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this())); }
 
 private:
     void read() {

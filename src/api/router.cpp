@@ -282,7 +282,8 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
         submit(WriteRequest{std::move(body), std::nullopt, {}, false}, counted);
     } else {
         const bool known_path = std::any_of(kRoutes.begin(), kRoutes.end(), [&](const RouteInfo& r) {
-            return r.path == path || (r.path.ends_with("}") && path.starts_with(r.path.substr(0, r.path.rfind('/') + 1)));
+            return r.path == path ||
+                   (r.path.ends_with("}") && path.starts_with(r.path.substr(0, r.path.rfind('/') + 1)));
         });
         if (known_path)
             counted(error_reply(405, "method_not_allowed", "this route does not take " + std::string(method)));
@@ -319,8 +320,8 @@ void Router::trader_write(const HttpRequestView& request, int action_value, std:
             return;
         }
         if (*signer != decoded.trader) {
-            reply(error_reply(401, "wrong_signer", "the request is signed by " + address_to_hex(*signer) +
-                                                       ", not by the trader"));
+            reply(error_reply(401, "wrong_signer",
+                              "the request is signed by " + address_to_hex(*signer) + ", not by the trader"));
             return;
         }
     }
@@ -339,7 +340,8 @@ void Router::trader_write(const HttpRequestView& request, int action_value, std:
             reply(error_reply(400, "invalid_input", "Idempotency-Key must be 1 to 64 printable characters"));
             return;
         }
-        write.idempotency_key = std::string(decoded.signed_by.signer.view()) + ":" + std::string(request.idempotency_key);
+        write.idempotency_key =
+            std::string(decoded.signed_by.signer.view()) + ":" + std::string(request.idempotency_key);
     }
     if (action == TraderAction::CancelAll) {
         const auto& cancel = std::get<core::CancelOrder>(decoded.command);

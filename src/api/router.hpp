@@ -27,7 +27,7 @@ struct GatewayConfig {
     // Bearer tokens, one per role; an empty token disables its routes.
     std::string admin_token, oracle_token, bridge_token;
     RateLimiter::Limit per_client{1'000, 2'000};  // per IP address
-    RateLimiter::Limit per_key{200, 400};          // per trader address or token
+    RateLimiter::Limit per_key{200, 400};         // per trader address or token
 };
 
 struct HttpRequestView {
@@ -61,8 +61,8 @@ public:
     void handle(const HttpRequestView& request, ReplyFn reply);
 
 private:
-    void trader_write(const HttpRequestView& request, int action, std::string_view path_rest,
-                      std::string_view query, ReplyFn& reply);
+    void trader_write(const HttpRequestView& request, int action, std::string_view path_rest, std::string_view query,
+                      ReplyFn& reply);
     void read(const HttpRequestView& request, sequencer::ReadRequest read, ReplyFn& reply);
     void submit(sequencer::WriteRequest write, ReplyFn& reply);
     void submit(std::unique_ptr<sequencer::Request> request, ReplyFn& reply);

@@ -157,8 +157,8 @@ void apply_listen(ServeConfig& config, std::string_view host_port) {
     unsigned port = 0;
     const std::string_view port_text = colon == std::string_view::npos ? "" : host_port.substr(colon + 1);
     const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (colon == 0 || colon == std::string_view::npos || ec != std::errc() || end != port_text.data() + port_text.size() ||
-        port > 65535)
+    if (colon == 0 || colon == std::string_view::npos || ec != std::errc() ||
+        end != port_text.data() + port_text.size() || port > 65535)
         throw std::runtime_error("listen address must be HOST:PORT, got '" + std::string(host_port) + "'");
     config.host = std::string(host_port.substr(0, colon));
     config.port = static_cast<unsigned short>(port);
@@ -174,12 +174,13 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     const toml::table& cfg = root;
     const Reader r{source};
     const toml::node_view<const toml::node> top(cfg);
-    check_keys(source, top, "",
-               {"listen", "data_dir", "http_threads", "journal", "eip712", "tokens", "limits", "params", "markets",
-                "demo"});
+    check_keys(
+        source, top, "",
+        {"listen", "data_dir", "http_threads", "journal", "eip712", "tokens", "limits", "params", "markets", "demo"});
     check_keys(source, top["journal"], "journal",
                {"fsync", "segment_mb", "snapshot_every_commands", "snapshot_every_seconds"});
-    check_keys(source, top["eip712"], "eip712", {"name", "version", "chain_id", "verifying_contract", "verify_signatures"});
+    check_keys(source, top["eip712"], "eip712",
+               {"name", "version", "chain_id", "verifying_contract", "verify_signatures"});
     check_keys(source, top["tokens"], "tokens", {"admin", "oracle", "bridge"});
     check_keys(source, top["limits"], "limits",
                {"queue_capacity", "per_client_per_second", "per_client_burst", "per_key_per_second", "per_key_burst",
@@ -214,14 +215,14 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     const auto eip712 = cfg["eip712"];
     c.gateway.domain.name = r.get<std::string>(eip712["name"], "eip712.name").value_or("Ballast");
     c.gateway.domain.version = r.get<std::string>(eip712["version"], "eip712.version").value_or("1");
-    c.gateway.domain.chain_id = static_cast<std::uint64_t>(r.integer(eip712["chain_id"], "eip712.chain_id", 0).value_or(1));
+    c.gateway.domain.chain_id =
+        static_cast<std::uint64_t>(r.integer(eip712["chain_id"], "eip712.chain_id", 0).value_or(1));
     if (auto contract = r.get<std::string>(eip712["verifying_contract"], "eip712.verifying_contract")) {
         const auto address = api::parse_address(*contract);
         if (!address) bad(source, "eip712.verifying_contract", "must be an address (0x and 40 hex digits)");
         c.gateway.domain.verifying_contract = *address;
     }
-    c.gateway.verify_signatures =
-        r.get<bool>(eip712["verify_signatures"], "eip712.verify_signatures").value_or(true);
+    c.gateway.verify_signatures = r.get<bool>(eip712["verify_signatures"], "eip712.verify_signatures").value_or(true);
 
     const auto tokens = cfg["tokens"];
     c.gateway.admin_token = r.get<std::string>(tokens["admin"], "tokens.admin").value_or("");
@@ -235,7 +236,8 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     }
     auto rate = [&](std::string_view prefix, api::RateLimiter::Limit& limit) {
         const std::string per_second = std::string(prefix) + "_per_second", burst = std::string(prefix) + "_burst";
-        if (auto v = r.integer(limits[per_second], "limits." + per_second, 0)) limit.per_second = static_cast<double>(*v);
+        if (auto v = r.integer(limits[per_second], "limits." + per_second, 0))
+            limit.per_second = static_cast<double>(*v);
         if (auto v = r.integer(limits[burst], "limits." + burst, 1)) limit.burst = static_cast<double>(*v);
     };
     rate("per_client", c.gateway.per_client);
@@ -250,7 +252,8 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     if (auto v = r.integer(params["max_open_orders"], "params.max_open_orders", 0))
         c.params.max_open_orders = static_cast<std::uint32_t>(*v);
     if (auto v = r.integer(params["max_oracle_age_ms"], "params.max_oracle_age_ms", 0)) c.params.max_oracle_age_ms = *v;
-    c.params.default_shares_per_amount = r.amount(params["default_shares_per_amount"], "params.default_shares_per_amount");
+    c.params.default_shares_per_amount =
+        r.amount(params["default_shares_per_amount"], "params.default_shares_per_amount");
     c.params.adl_trigger_ratio = r.decimal(params["adl_trigger_ratio"], "params.adl_trigger_ratio");
     c.params.protocol_fee_share = r.decimal(params["protocol_fee_share"], "params.protocol_fee_share");
 

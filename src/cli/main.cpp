@@ -118,16 +118,16 @@ int journal_dump(const char* dir) {
     ballast::sequencer::JournalRecord record;
     std::string error, out;
     try {
-        const auto scan = ballast::sequencer::scan_journal(path, /*repair=*/false, [&](std::uint64_t seq,
-                                                                                        std::string_view payload) {
-            if (!ballast::sequencer::decode_record(payload, record, error))
-                throw ballast::sequencer::JournalCorrupt("record " + std::to_string(seq) + ": " + error);
-            ballast::api::encode_command_json(record.command, out);
-            if (out.size() > (1 << 16)) {
-                std::fwrite(out.data(), 1, out.size(), stdout);
-                out.clear();
-            }
-        });
+        const auto scan =
+            ballast::sequencer::scan_journal(path, /*repair=*/false, [&](std::uint64_t seq, std::string_view payload) {
+                if (!ballast::sequencer::decode_record(payload, record, error))
+                    throw ballast::sequencer::JournalCorrupt("record " + std::to_string(seq) + ": " + error);
+                ballast::api::encode_command_json(record.command, out);
+                if (out.size() > (1 << 16)) {
+                    std::fwrite(out.data(), 1, out.size(), stdout);
+                    out.clear();
+                }
+            });
         std::fwrite(out.data(), 1, out.size(), stdout);
         if (scan.truncated_bytes > 0)
             std::fprintf(stderr, "ballast: ignored a %s (the server cuts it off on start)\n",

@@ -38,7 +38,8 @@ std::vector<core::CommandBody> bootstrap_commands(const ServeConfig& config, con
         if (!engine.find_pair(market.set_pair.pair)) commands.emplace_back(market.set_pair);
     }
     if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero()) {
-        commands.emplace_back(core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
+        commands.emplace_back(
+            core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
         for (const char* trader : kDemoTraders)
             commands.emplace_back(core::DepositMargin{core::Name::from(trader), core::Amount(1'000'000)});
     }
@@ -75,8 +76,8 @@ private:
         while (!cv_.wait_for(lock, config_.demo.oracle_interval, [this] { return stopping_; })) {
             core::OracleUpdate update;
             for (core::PriceUpdate& p : prices_) {
-                p.price = core::mul_div(p.price, core::Dec::from_int(10'000 + step(random)), core::Dec::from_int(10'000),
-                                        core::Rounding::Floor);
+                p.price = core::mul_div(p.price, core::Dec::from_int(10'000 + step(random)),
+                                        core::Dec::from_int(10'000), core::Rounding::Floor);
                 update.prices.push_back(p);
             }
             const sequencer::Response r = sequencer_.call(sequencer::WriteRequest{update, std::nullopt, {}, false});
@@ -193,7 +194,7 @@ int serve(int argc, char** argv) {
                  config.sequencer.data_dir.string(),
                  config.sequencer.fsync == sequencer::FsyncPolicy::Always  ? "always"
                  : config.sequencer.fsync == sequencer::FsyncPolicy::Batch ? "batch"
-                                                                             : "off");
+                                                                           : "off");
     while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
     spdlog::info("shutting down: draining requests and writing a final snapshot");
