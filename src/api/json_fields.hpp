@@ -244,7 +244,7 @@ public:
     bool parse(std::string_view text, json::element& root, std::string& error) {
         if (buffer_.size() < text.size() + simdjson::SIMDJSON_PADDING)
             buffer_.resize(text.size() + simdjson::SIMDJSON_PADDING);
-        std::memcpy(buffer_.data(), text.data(), text.size());
+        if (!text.empty()) std::memcpy(buffer_.data(), text.data(), text.size());  // an empty view may hold null
         if (const auto e = parser_.parse(buffer_.data(), text.size(), false).get(root)) {
             error = std::string("not valid JSON: ") + simdjson::error_message(e);
             return false;
