@@ -105,6 +105,21 @@ TEST_F(ExchangeStateTest, AReusedNonceIsRefusedWithoutAKey) {
     EXPECT_EQ(write(signed_order(kBob, "1", 7, kStart + 5'000), kStart + 1).status, 200);
 }
 
+TEST_F(ExchangeStateTest, NoncesBelowTheWindowAreRefusedAndMemoryStaysBounded) {
+    // Fill the window with nonces 100..163, then go higher: the window slides.
+    const core::TimeMs expiry = kStart + 5'000;
+    for (std::uint64_t nonce = 100; nonce < 100 + ExchangeState::kNonceWindow + 10; ++nonce)
+        ASSERT_EQ(write(signed_order(kAlice, "0.01", nonce, expiry), kStart).status, 200) << nonce;
+    // Now the window holds 110..173: 105 (used, then forgotten) may not come back.
+    const Response old = write(signed_order(kAlice, "0.01", 105, expiry), kStart);
+    EXPECT_EQ(old.status, 409);
+    EXPECT_NE(old.body.find("nonce_too_old"), std::string::npos);
+    EXPECT_EQ(write(signed_order(kAlice, "0.01", 150, expiry), kStart).status, 409) << "in the window: reused";
+    EXPECT_EQ(write(signed_order(kAlice, "0.01", 1'000, expiry), kStart).status, 200);
+    // A gap above the lowest is still usable: nonces need not be consecutive.
+    EXPECT_EQ(write(signed_order(kAlice, "0.01", 500, expiry), kStart).status, 200);
+}
+
 TEST_F(ExchangeStateTest, ExpiredAndTooLongLivedRequestsAreRefused) {
     const Response expired = write(signed_order(kAlice, "1", 1, kStart + 100), kStart + 100);
     EXPECT_EQ(expired.status, 401);

@@ -74,21 +74,37 @@ std::optional<Response> ExchangeState::precheck(const WriteRequest& request, con
             return error_response(
                 400, "expiry_too_far",
                 "expiry may be at most " + std::to_string(limits_.max_request_lifetime_ms) + " ms ahead");
-        const auto it = used_nonces_.find(NonceKey{s->signer, s->nonce});
-        if (it != used_nonces_.end() && it->second > now)
-            return error_response(409, "nonce_reused", "this nonce was already used by this signer");
+        if (const auto it = nonces_.find(s->signer); it != nonces_.end()) {
+            const std::vector<std::uint64_t>& used = it->second;
+            if (std::binary_search(used.begin(), used.end(), s->nonce))
+                return error_response(409, "nonce_reused", "this nonce was already used by this signer");
+            if (used.size() == kNonceWindow && s->nonce < used.front())
+                return error_response(409, "nonce_too_old",
+                                      "the nonce must be above the lowest of this signer's " +
+                                          std::to_string(kNonceWindow) +
+                                          " highest used nonces (a millisecond timestamp works)");
+        }
     }
     return std::nullopt;
 }
 
-Response ExchangeState::apply(const JournalRecord& record) {
+Response ExchangeState::apply(const JournalRecord& record, ReplyWanted wanted) {
     last_seq_ = record.seq;
     last_time_ = record.time;
-    if (record.signed_by)
-        used_nonces_[NonceKey{record.signed_by->signer, record.signed_by->nonce}] = record.signed_by->expiry;
+    if (record.signed_by) {
+        std::vector<std::uint64_t>& used = nonces_[record.signed_by->signer];
+        used.insert(std::upper_bound(used.begin(), used.end(), record.signed_by->nonce), record.signed_by->nonce);
+        if (used.size() > kNonceWindow) used.erase(used.begin());
+    }
 
     const core::Outcome outcome = engine_.apply(record.command);
+    if (outcome.ok()) {
+        if (const auto* withdraw = std::get_if<core::WithdrawMargin>(&record.command.body))
+            withdrawals_.push_back({record.seq, withdraw->user, withdraw->amount, record.time});
+    }
+    if (record.time - last_pruned_ >= kForgetIntervalMs) forget_expired(record.time);
     Response response;
+    if (wanted == ReplyWanted::OnlyIfStored && record.idempotency_key.empty()) return response;
     if (outcome.ok()) {
         api::JsonWriter w(response.body);
         w.begin_object();
@@ -97,8 +113,6 @@ Response ExchangeState::apply(const JournalRecord& record) {
         api::encode_outcome(engine_, outcome, engine_.events(), result);
         w.key("result").encoded(result);
         w.end_object();
-        if (const auto* withdraw = std::get_if<core::WithdrawMargin>(&record.command.body))
-            withdrawals_.push_back({record.seq, withdraw->user, withdraw->amount, record.time});
     } else {
         response.status = http_status_for(outcome.error);
         api::JsonWriter w(response.body);
@@ -113,13 +127,11 @@ Response ExchangeState::apply(const JournalRecord& record) {
             StoredReply{fingerprint(record.command.body, record.signed_by),
                         record.key_never_expires ? 0 : record.time + limits_.idempotency_retention_ms, response};
     }
-    if (record.time - last_pruned_ >= kForgetIntervalMs) forget_expired(record.time);
     return response;
 }
 
 void ExchangeState::forget_expired(core::TimeMs now) {
     last_pruned_ = now;
-    boost::unordered::erase_if(used_nonces_, [now](const auto& entry) { return entry.second <= now; });
     boost::unordered::erase_if(
         replies_, [now](const auto& entry) { return entry.second.expires != 0 && entry.second.expires <= now; });
 }
@@ -306,11 +318,11 @@ void ExchangeState::encode_snapshot(std::string& out) const {
     w.fixed_u64(last_seq_);
     w.var_signed(last_time_);
     w.var_signed(last_pruned_);
-    w.var_unsigned(used_nonces_.size());
-    for (const auto& [key, expiry] : used_nonces_) {
-        w.name(key.signer);
-        w.var_unsigned(key.nonce);
-        w.var_signed(expiry);
+    w.var_unsigned(nonces_.size());
+    for (const auto& [signer, used] : nonces_) {
+        w.name(signer);
+        w.var_unsigned(used.size());
+        for (std::uint64_t nonce : used) w.var_unsigned(nonce);
     }
     w.var_unsigned(replies_.size());
     for (const auto& [key, stored] : replies_) {
@@ -343,10 +355,16 @@ bool ExchangeState::decode_snapshot(std::string_view bytes, std::string& error) 
     last_seq_ = r.fixed_u64();
     last_time_ = r.var_i64();
     last_pruned_ = r.var_i64();
-    used_nonces_.clear();
+    nonces_.clear();
     for (std::size_t n = r.count(3); n > 0 && r.ok(); --n) {
-        NonceKey key{r.name(), r.var_u64()};
-        used_nonces_[key] = r.var_i64();
+        std::vector<std::uint64_t>& used = nonces_[r.name()];
+        const std::size_t count = r.count(1);
+        if (count == 0 || count > kNonceWindow) r.fail("a nonce window has the wrong size");
+        for (std::size_t i = 0; i < count && r.ok(); ++i) {
+            const std::uint64_t nonce = r.var_u64();
+            if (!used.empty() && nonce <= used.back()) r.fail("a nonce window is not ascending");
+            used.push_back(nonce);
+        }
     }
     replies_.clear();
     for (std::size_t n = r.count(5); n > 0 && r.ok(); --n) {

@@ -24,6 +24,9 @@ struct ExchangeLimits {
     core::TimeMs max_request_lifetime_ms = 3'600'000;
 };
 
+// Recovery needs a reply only where it is remembered (an Idempotency-Key).
+enum class ReplyWanted : std::uint8_t { Always, OnlyIfStored };
+
 // A withdrawal the chain bridge is to pay out.
 struct Withdrawal {
     std::uint64_t id = 0;  // the journal seq of the accepted WithdrawMargin
@@ -34,6 +37,8 @@ struct Withdrawal {
 
 class ExchangeState {
 public:
+    static constexpr std::size_t kNonceWindow = 64;
+
     explicit ExchangeState(ExchangeLimits limits = {}) : limits_(limits) {}
 
     // Answers a write without journaling it when it must not run (expired,
@@ -42,8 +47,10 @@ public:
     std::optional<Response> precheck(const WriteRequest& request, const core::CommandBody& command,
                                      core::TimeMs now) const;
 
-    // Applies one journaled command and returns its reply. Called live and on recovery.
-    Response apply(const JournalRecord& record);
+    // Applies one journaled command and returns its reply (with OnlyIfStored,
+    // an empty reply unless the record carries an Idempotency-Key). Called
+    // live and on recovery.
+    Response apply(const JournalRecord& record, ReplyWanted wanted = ReplyWanted::Always);
 
     Response read(const ReadRequest& request) const;
 
@@ -59,16 +66,6 @@ public:
     bool decode_snapshot(std::string_view bytes, std::string& error);
 
 private:
-    struct NonceKey {
-        core::Name signer;
-        std::uint64_t nonce;
-        bool operator==(const NonceKey&) const = default;
-    };
-    struct NonceKeyHash {
-        std::size_t operator()(const NonceKey& k) const noexcept {
-            return core::NameHash{}(k.signer) ^ (k.nonce * 0x9E3779B97F4A7C15ULL);
-        }
-    };
     struct StoredReply {
         std::string fingerprint;   // the request it answered
         core::TimeMs expires = 0;  // 0: never
@@ -76,8 +73,8 @@ private:
     };
 
     static std::string fingerprint(const core::CommandBody& command, const std::optional<SignedBy>& signed_by);
-    // Drops nonces and replies that can no longer matter; the result is the
-    // same whether or not this runs, so it may run at any time.
+    // Drops replies that can no longer matter; the result is the same
+    // whether or not this runs, so it may run at any time.
     void forget_expired(core::TimeMs now);
 
     ExchangeLimits limits_;
@@ -85,7 +82,11 @@ private:
     std::uint64_t last_seq_ = 0;
     core::TimeMs last_time_ = 0;
     core::TimeMs last_pruned_ = 0;
-    boost::unordered_flat_map<NonceKey, core::TimeMs, NonceKeyHash> used_nonces_;  // -> expiry
+    // Per signer, the kNonceWindow highest nonces used, ascending. A nonce is
+    // accepted if unused and, once the window is full, above its lowest: so
+    // no signed request can be replayed, and memory is bounded per trader
+    // whatever the request rate (the scheme Hyperliquid uses).
+    boost::unordered_flat_map<core::Name, std::vector<std::uint64_t>, core::NameHash> nonces_;
     boost::unordered_flat_map<std::string, StoredReply> replies_;
     std::deque<Withdrawal> withdrawals_;
 };

@@ -34,8 +34,10 @@ void write_all(int fd, std::string_view bytes, const fs::path& path) {
 
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw JournalCorrupt("cannot read journal segment " + path.string());
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::string data(fs::file_size(path), '\0');
+    if (!in || !in.read(data.data(), static_cast<std::streamsize>(data.size())))
+        throw JournalCorrupt("cannot read journal segment " + path.string());
+    return data;
 }
 
 constexpr std::string_view kSegmentPrefix = "journal-", kSegmentSuffix = ".log";
@@ -127,12 +129,19 @@ void JournalWriter::append(std::string_view framed, std::uint64_t first_seq) {
 }
 
 JournalScan scan_journal(const fs::path& dir, bool repair,
-                         const std::function<void(std::uint64_t, std::string_view)>& on_record) {
+                         const std::function<void(std::uint64_t, std::string_view)>& on_record,
+                         std::uint64_t skip_through) {
     JournalScan scan;
     const auto segments = list_numbered_files(dir, kSegmentPrefix, kSegmentSuffix);
     for (std::size_t i = 0; i < segments.size(); ++i) {
         const auto& [named_seq, path] = segments[i];
         const bool is_last = i + 1 == segments.size();
+        // A closed segment that ends at or before `skip_through` is not read:
+        // its records are all in the snapshot recovery starts from.
+        if (!is_last && segments[i + 1].first > 0 && segments[i + 1].first - 1 <= skip_through) {
+            scan.last_seq = segments[i + 1].first - 1;
+            continue;
+        }
         const std::string data = read_file(path);
         const std::string where = path.string();
 

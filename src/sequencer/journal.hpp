@@ -65,9 +65,12 @@ struct JournalScan {
 // `on_record(seq, payload)` for each. A torn or corrupt tail of the last
 // segment (a partial frame, or a bad checksum with no valid record after it)
 // is cut off when `repair` is set and reported in the result; anything
-// worse throws JournalCorrupt. Sequence numbers must rise by one.
+// worse throws JournalCorrupt. Sequence numbers must rise by one. Closed
+// segments holding only records up to `skip_through` are skipped unread
+// (recovery from a snapshot at that seq does not need them).
 JournalScan scan_journal(const std::filesystem::path& dir, bool repair,
-                         const std::function<void(std::uint64_t seq, std::string_view payload)>& on_record);
+                         const std::function<void(std::uint64_t seq, std::string_view payload)>& on_record,
+                         std::uint64_t skip_through = 0);
 
 // Fsyncs a directory so that a file created or renamed in it survives a power cut.
 void sync_directory(const std::filesystem::path& dir);

@@ -272,16 +272,28 @@ void Sequencer::hand_to_writer(Batch&& batch) {
 }
 
 void Sequencer::writer_loop() {
+    std::deque<Batch> taken;
     while (true) {
-        Batch batch;
         {
             std::unique_lock lock(writer_mutex_);
             writer_cv_.wait(lock, [this] { return !writer_queue_.empty() || writer_done_; });
             if (writer_queue_.empty()) return;
-            batch = std::move(writer_queue_.front());
-            writer_queue_.pop_front();
+            taken.swap(writer_queue_);
         }
-        writer_space_cv_.notify_one();
+        writer_space_cv_.notify_all();
+        // Everything queued while the last fsync ran shares the next one:
+        // group commit across batches, not only within one.
+        Batch batch = std::move(taken.front());
+        for (std::size_t i = 1; i < taken.size(); ++i) {
+            Batch& next = taken[i];
+            if (next.first_seq != 0) {
+                if (batch.first_seq == 0) batch.first_seq = next.first_seq;
+                batch.last_seq = next.last_seq;
+                batch.framed += next.framed;
+            }
+            for (auto& reply : next.replies) batch.replies.push_back(std::move(reply));
+        }
+        taken.clear();
         if (!batch.framed.empty()) {
             if (writer_error_) {
                 // A failed journal never acknowledges anything again.

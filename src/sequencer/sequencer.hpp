@@ -80,7 +80,11 @@ public:
     // oracle); retries while the queue is full.
     Response call(std::variant<WriteRequest, ReadRequest> what);
 
-    std::size_t queue_depth() const { return pushed_.load() - popped_.load(); }
+    // Approximate: the counters are read one after the other.
+    std::size_t queue_depth() const {
+        const std::uint64_t popped = popped_.load(), pushed = pushed_.load();
+        return pushed > popped ? pushed - popped : 0;
+    }
     // The state, for callers that know the engine thread is not running:
     // before start() or after stop().
     const ExchangeState& state() const { return state_; }
