@@ -8,7 +8,15 @@
 //    "always" for contrast).
 // 2. Recovery: a fresh Sequencer on the same directory, from the final
 //    snapshot, then with the snapshots deleted so recover() replays the whole
-//    journal. The recovered state hash is checked against the live one.
+//    journal. The recovered state hash is checked against the live one, and
+//    the time the engine thread would spend encoding a snapshot of the
+//    recovered state is reported beside its size.
+// 3. The journal layer alone ("--modes journal"), without the engine: records
+//    pre-encoded as the sequencer would journal signed market orders are
+//    appended with JournalWriter in group commits of fixed sizes (fsync
+//    "batch"), then read back with scan_journal + decode_record, applying
+//    nothing. Comparing it with 1. and 2. separates the journal's own speed
+//    from the engine's.
 //
 // Everything runs in a temporary directory under $TMPDIR (or /tmp), removed at the end.
 #include <sys/resource.h>
@@ -27,6 +35,9 @@
 #include <prometheus/registry.h>
 
 #include "core/decimal.hpp"
+#include "sequencer/journal.hpp"
+#include "sequencer/journal_format.hpp"
+#include "sequencer/journal_record.hpp"
 #include "sequencer/sequencer.hpp"
 #include "sequencer/sequencer_metrics.hpp"
 
@@ -50,6 +61,8 @@ struct Options {
     double always_seconds = 5;    // cap for fsync "always"
     std::uint64_t window = 0;     // most requests in flight; 0: the queue's capacity (1,000 with fsync "always")
     unsigned recoveries = 3;      // timed recover() calls of each kind
+    bool journal_layer = true;    // "journal" in --modes: the journal layer alone
+    std::vector<std::uint64_t> group_sizes{1'000, 4'096};  // records per append, journal layer only
     std::vector<FsyncPolicy> modes{FsyncPolicy::Batch, FsyncPolicy::Off, FsyncPolicy::Always};
     std::optional<fs::path> dir;
     bool keep = false;                // keep the data directories
@@ -62,7 +75,7 @@ struct Options {
         "journal_bench: %s\n"
         "usage: journal_bench [--commands N] [--producers 1|2] [--users U] [--deposit-every K]\n"
         "                     [--max-seconds S] [--always-seconds S] [--window W] [--recoveries R]\n"
-        "                     [--modes batch,off,always] [--dir DIR] [--keep]\n"
+        "                     [--modes journal,batch,off,always] [--group-sizes G1,G2,...] [--dir DIR] [--keep]\n"
         "       journal_bench --recover DATA_DIR [--recoveries R]   (time recover() of an existing directory)\n",
         why);
     std::exit(2);
@@ -104,20 +117,33 @@ Options parse_options(int argc, char** argv) {
             o.dir = value;
         else if (arg == "--recover")
             o.recover = value;
-        else if (arg == "--modes") {
+        else if (arg == "--group-sizes") {
+            o.group_sizes.clear();
+            std::size_t start = 0;
+            while (start <= value.size()) {
+                const std::size_t comma = std::min(value.find(',', start), value.size());
+                const unsigned long long g = std::strtoull(value.substr(start, comma - start).c_str(), nullptr, 10);
+                if (g == 0) usage("--group-sizes takes positive record counts, comma-separated");
+                o.group_sizes.push_back(g);
+                start = comma + 1;
+            }
+        } else if (arg == "--modes") {
             o.modes.clear();
+            o.journal_layer = false;
             std::size_t start = 0;
             while (start <= value.size()) {
                 const std::size_t comma = std::min(value.find(',', start), value.size());
                 const std::string mode = value.substr(start, comma - start);
-                if (mode == "batch")
+                if (mode == "journal")
+                    o.journal_layer = true;
+                else if (mode == "batch")
                     o.modes.push_back(FsyncPolicy::Batch);
                 else if (mode == "off")
                     o.modes.push_back(FsyncPolicy::Off);
                 else if (mode == "always")
                     o.modes.push_back(FsyncPolicy::Always);
                 else
-                    usage("--modes takes batch, off and always, comma-separated");
+                    usage("--modes takes journal, batch, off and always, comma-separated");
                 start = comma + 1;
             }
         } else {
@@ -406,6 +432,10 @@ struct Recovery {
     sequencer::RecoveryReport report;
     double seconds = 0;
     std::string state_hash;
+    // ExchangeState::encode_snapshot of the recovered state: the part of a
+    // periodic snapshot that runs on the engine thread (the file write does not).
+    double encode_seconds = 0;
+    std::uint64_t snapshot_bytes = 0;
 };
 
 Recovery recover_once(const fs::path& dir) {
@@ -417,6 +447,11 @@ Recovery recover_once(const fs::path& dir) {
     r.report = seq.recover();
     r.seconds = seconds_since(start);
     r.state_hash = seq.state().state_hash();
+    std::string snapshot;
+    const auto encode_start = Clock::now();
+    seq.state().encode_snapshot(snapshot);
+    r.encode_seconds = seconds_since(encode_start);
+    r.snapshot_bytes = snapshot.size();
     return r;
 }
 
@@ -427,13 +462,111 @@ void time_recoveries(const char* what, const fs::path& dir, const RunResult* liv
         const bool same = !live || (r.state_hash == live->state_hash && r.report.last_seq == live->last_seq);
         std::printf(
             "  %s #%u: recover() %.3f s; snapshot at seq %llu, %llu journal records read, %llu replayed "
-            "(%.0f records/s replayed), state %s\n",
+            "(%.0f records/s replayed), state %s; encoding a snapshot of it: %.1f ms, %.1f MB\n",
             what, i + 1, r.seconds, static_cast<unsigned long long>(r.report.snapshot_seq.value_or(0)),
             static_cast<unsigned long long>(r.report.journal_records),
             static_cast<unsigned long long>(r.report.replayed),
             r.seconds > 0 ? static_cast<double>(r.report.replayed) / r.seconds : 0.0,
-            same ? "matches the live state hash" : "DIFFERS from the live state");
+            same ? "matches the live state hash" : "DIFFERS from the live state", r.encode_seconds * 1e3,
+            static_cast<double>(r.snapshot_bytes) / 1e6);
         if (!same) throw std::runtime_error("recovered state differs from the live one");
+    }
+}
+
+// Journal records as the sequencer writes them for POST /v1/orders: a signed
+// market order (signer, nonce, expiry) with its time, framed back to back in
+// one buffer. ends[i] is where record i + 1's frame ends, so any run of
+// records is one slice, as a group commit hands it to the writer.
+struct FramedRecords {
+    std::string bytes;
+    std::vector<std::size_t> ends;
+};
+
+FramedRecords frame_market_orders(std::uint64_t n, const Market& market, unsigned users) {
+    FramedRecords out;
+    out.ends.reserve(n);
+    std::vector<std::uint64_t> nonces(users, 0);
+    const core::TimeMs start = sequencer::wall_clock_ms();
+    std::string payload;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const unsigned user = static_cast<unsigned>(i % users);
+        sequencer::JournalRecord record;
+        record.seq = i + 1;
+        record.time = start + static_cast<core::TimeMs>(i / 1'000);  // ~1,000 orders per ms, as under load
+        record.signed_by = sequencer::SignedBy{market.users()[user], ++nonces[user], record.time + 60'000};
+        core::SubmitOrder o;
+        o.user = market.users()[user];
+        o.pair = core::Name::from(Market::kPairs[user % 2]);
+        o.size = dec((nonces[user] & 1) ? "0.001" : "-0.001");
+        o.kind = core::OrderKind::Market;
+        o.max_slippage = dec("0.05");
+        record.command = core::Command{record.time, o};
+        payload.clear();
+        sequencer::encode_record(record, payload);
+        sequencer::frame_record(payload, out.bytes);
+        out.ends.push_back(out.bytes.size());
+    }
+    return out;
+}
+
+void run_journal_layer(const fs::path& root, const Options& o) {
+    const std::uint64_t n = o.commands;
+    if (n == 0) return;
+    const Market market(o.users);
+    auto start = Clock::now();
+    const FramedRecords records = frame_market_orders(n, market, o.users);
+    const double encode_seconds = seconds_since(start);
+    const double mb = static_cast<double>(records.bytes.size()) / 1e6;
+    std::printf("\n== journal layer alone: %llu signed market-order records, %.1f MB (%.0f bytes per frame) ==\n",
+                static_cast<unsigned long long>(n), mb,
+                static_cast<double>(records.bytes.size()) / static_cast<double>(n));
+    std::printf("  encode_record + frame_record: %.3f s, %.0f records/s (not part of the timings below)\n",
+                encode_seconds, static_cast<double>(n) / encode_seconds);
+
+    const sequencer::SequencerConfig defaults;
+    for (const std::uint64_t group : o.group_sizes) {
+        const fs::path dir = root / ("journal-layer-" + std::to_string(group));
+        fs::remove_all(dir);
+        {
+            sequencer::JournalWriter writer(dir, FsyncPolicy::Batch, defaults.segment_bytes);
+            writer.open(std::nullopt, 1);
+            std::uint64_t appends = 0;
+            start = Clock::now();
+            for (std::uint64_t first = 0; first < n; first += group) {
+                const std::uint64_t last = std::min(first + group, n);  // exclusive
+                const std::size_t from = first == 0 ? 0 : records.ends[first - 1];
+                writer.append(std::string_view(records.bytes).substr(from, records.ends[last - 1] - from), first + 1);
+                ++appends;
+            }
+            const double seconds = seconds_since(start);
+            std::printf(
+                "  append, %llu records per group commit: %.3f s, %.0f durable records/s, %.1f MB/s; %llu "
+                "write+fdatasync, %.3f ms each\n",
+                static_cast<unsigned long long>(group), seconds, static_cast<double>(n) / seconds, mb / seconds,
+                static_cast<unsigned long long>(appends), seconds * 1e3 / static_cast<double>(appends));
+        }
+        // Read back twice: framing and checksums only, then also decoding each
+        // payload as recovery does before it applies the command.
+        for (const bool decode : {false, true}) {
+            sequencer::JournalRecord record;
+            std::string error;
+            std::uint64_t bad = 0, payload_bytes = 0;
+            start = Clock::now();
+            const sequencer::JournalScan scan =
+                sequencer::scan_journal(dir, false, [&](std::uint64_t seq, std::string_view payload) {
+                    payload_bytes += payload.size();
+                    if (decode && (!sequencer::decode_record(payload, record, error) || record.seq != seq)) ++bad;
+                });
+            const double seconds = seconds_since(start);
+            if (scan.records != n || bad != 0 ||
+                payload_bytes + n * sequencer::kFrameHeaderBytes != records.bytes.size())
+                throw std::runtime_error("journal layer: read back " + std::to_string(scan.records) + " records, " +
+                                         std::to_string(bad) + " failed to decode");
+            std::printf("  scan_journal%s (page cache warm): %.3f s, %.0f records/s, %.1f MB/s\n",
+                        decode ? " + decode_record" : " alone", seconds, static_cast<double>(n) / seconds,
+                        mb / seconds);
+        }
+        if (!o.keep) fs::remove_all(dir);
     }
 }
 
@@ -456,6 +589,7 @@ int run(int argc, char** argv) {
     }
     std::printf("journal_bench: data under %s; %u hardware threads\n", root.c_str(),
                 std::thread::hardware_concurrency());
+    if (o.journal_layer) run_journal_layer(root, o);
     for (const FsyncPolicy policy : o.modes) {
         const fs::path dir = root / mode_name(policy);
         fs::remove_all(dir);

@@ -4,6 +4,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -210,6 +211,24 @@ TEST_F(RouterTest, ATraderCannotCancelAnothersOrder) {
     expect_ok(call("DELETE", "/v1/orders/1", cancel(kAliceKey, 1, 2)));
 }
 
+TEST_F(RouterTest, CancelAllTakesOneSignatureForEveryOrder) {
+    for (std::uint64_t nonce = 1; nonce <= 3; ++nonce)
+        ASSERT_EQ(call("POST", "/v1/orders", limit_order(kAliceKey, "1", "99", nonce)).status, 200u);
+    ASSERT_EQ(call("POST", "/v1/orders", limit_order(kBobKey, "1", "98", 1)).status, 200u);
+    const std::uint64_t expiry = static_cast<std::uint64_t>(sequencer::wall_clock_ms() + 30'000);
+    TypedMessage m(cancel_all_type());
+    m.add_address(address_of_private_key(kAliceKey)).add_string("BTC").add_uint64(7).add_uint64(expiry);
+    const std::string body = R"({"trader":")" + hex_of(kAliceKey) + R"(","nonce":7,"expiry":)" +
+                             std::to_string(expiry) + R"(,"signature":")" + sign(m, kAliceKey) + R"("})";
+    const HttpReply canceled = call("DELETE", "/v1/orders?pair=BTC", body);
+    ASSERT_EQ(canceled.status, 200u) << canceled.body;
+    EXPECT_EQ(boost::json::serialize(boost::json::parse(canceled.body).at("canceled")), "[1,2,3]");
+    // The same signed request again spends no second nonce and cancels nothing more.
+    EXPECT_EQ(field(call("DELETE", "/v1/orders?pair=BTC", body).body, "/canceled"), "[]");
+    const HttpReply bobs = call("GET", "/v1/orders?trader=" + hex_of(kBobKey));
+    EXPECT_EQ(boost::json::parse(bobs.body).at("orders").as_array().size(), 1u) << "Bob's order stays";
+}
+
 TEST_F(RouterTest, WithdrawalsReachTheBridgeOutbox) {
     const std::uint64_t expiry = static_cast<std::uint64_t>(sequencer::wall_clock_ms() + 30'000);
     TypedMessage m(withdraw_type());
@@ -290,6 +309,12 @@ TEST_F(RouterTest, ServesHttpKeepAlive) {
         EXPECT_TRUE(response.keep_alive());
         EXPECT_EQ(response[http::field::content_type], "application/json");
     }
+    // Garbage gets a 400 and the connection is closed.
+    boost::asio::write(socket, boost::asio::buffer(std::string("NOT HTTP AT ALL\r\n\r\n")));
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response);
+    EXPECT_EQ(response.result_int(), 400u);
+    EXPECT_FALSE(response.keep_alive());
     server.stop();
 }
 

@@ -46,7 +46,13 @@ private:
             send(HttpReply{413, sequencer::error_body("too_large", "the body exceeds 64 KiB")}, false);
             return;
         }
-        if (ec) return;  // reset, timeout or garbage: drop the connection
+        if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+            // Not HTTP/1.1 as Beast reads it: say so, then close.
+            send(HttpReply{400, sequencer::error_body("bad_request", "malformed HTTP request: " + ec.message())},
+                 false);
+            return;
+        }
+        if (ec) return;  // reset or idle timeout: drop the connection
         request_ = parser_->release();
         const HttpRequestView view{
             std::string_view(request_.method_string()),

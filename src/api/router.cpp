@@ -180,7 +180,7 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
             counted(error_reply(400, "invalid_input", "'after' and 'limit' (1 to 1000) must be whole numbers"));
             return;
         }
-        this->read(request, read, counted);
+        this->read(read, counted);
     };
 
     if (path == "/metrics" && get) {
@@ -191,11 +191,11 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
     } else if (path == "/v1/openapi.json" && get) {
         counted({200, std::string(openapi_document())});
     } else if (path == "/v1/orders" && post) {
-        trader_write(request, static_cast<int>(TraderAction::Order), {}, query, counted);
+        trader_write(request, TraderAction::Order, {}, query, counted);
     } else if (path == "/v1/orders" && del) {
-        trader_write(request, static_cast<int>(TraderAction::CancelAll), {}, query, counted);
+        trader_write(request, TraderAction::CancelAll, {}, query, counted);
     } else if (path.starts_with("/v1/orders/") && del) {
-        trader_write(request, static_cast<int>(TraderAction::Cancel), path.substr(11), query, counted);
+        trader_write(request, TraderAction::Cancel, path.substr(11), query, counted);
     } else if (path == "/v1/orders" && get) {
         trader_read(ReadKind::Orders);
     } else if (path == "/v1/positions" && get) {
@@ -203,15 +203,15 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
     } else if (path == "/v1/account" && get) {
         trader_read(ReadKind::Account);
     } else if (path == "/v1/margin/withdraw" && post) {
-        trader_write(request, static_cast<int>(TraderAction::Withdraw), {}, query, counted);
+        trader_write(request, TraderAction::Withdraw, {}, query, counted);
     } else if (path == "/v1/vault/deposit" && post) {
-        trader_write(request, static_cast<int>(TraderAction::VaultDeposit), {}, query, counted);
+        trader_write(request, TraderAction::VaultDeposit, {}, query, counted);
     } else if (path == "/v1/vault/unlock" && post) {
-        trader_write(request, static_cast<int>(TraderAction::VaultUnlock), {}, query, counted);
+        trader_write(request, TraderAction::VaultUnlock, {}, query, counted);
     } else if (path == "/v1/vault" && get) {
-        read(request, ReadRequest::of(ReadKind::Vault), counted);
+        read(ReadRequest::of(ReadKind::Vault), counted);
     } else if (path == "/v1/markets" && get) {
-        read(request, ReadRequest::of(ReadKind::Markets), counted);
+        read(ReadRequest::of(ReadKind::Markets), counted);
     } else if (path.starts_with("/v1/markets/") && get) {
         const std::string_view pair = path.substr(12);
         if (!core::Name::is_valid(pair)) {
@@ -228,7 +228,7 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
             }
             read.size = parsed;
         }
-        this->read(request, read, counted);
+        this->read(read, counted);
     } else if (path == "/v1/admin/markets" && post) {
         if (!require_token(config_.admin_token, "admin")) return;
         thread_local CommandDecoder decoder;
@@ -266,10 +266,10 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
             counted(error_reply(400, "invalid_input", "'after' and 'limit' (1 to 1000) must be whole numbers"));
             return;
         }
-        this->read(request, read, counted);
+        this->read(read, counted);
     } else if (path == "/v1/admin/status" && get) {
         if (!require_token(config_.admin_token, "admin")) return;
-        read(request, ReadRequest::of(ReadKind::Status), counted);
+        read(ReadRequest::of(ReadKind::Status), counted);
     } else if (path == "/v1/oracle/prices" && post) {
         if (!require_token(config_.oracle_token, "oracle")) return;
         thread_local CommandDecoder decoder;
@@ -292,9 +292,8 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
     }
 }
 
-void Router::trader_write(const HttpRequestView& request, int action_value, std::string_view path_rest,
+void Router::trader_write(const HttpRequestView& request, TraderAction action, std::string_view path_rest,
                           std::string_view query, ReplyFn& reply) {
-    const auto action = static_cast<TraderAction>(action_value);
     std::optional<core::OrderId> order_id;
     if (action == TraderAction::Cancel) {
         std::uint64_t id = 0;
@@ -352,7 +351,7 @@ void Router::trader_write(const HttpRequestView& request, int action_value, std:
     submit(std::move(write), reply);
 }
 
-void Router::read(const HttpRequestView&, ReadRequest read, ReplyFn& reply) {
+void Router::read(ReadRequest read, ReplyFn& reply) {
     auto request = std::make_unique<sequencer::Request>();
     request->what = std::move(read);
     submit(std::move(request), reply);

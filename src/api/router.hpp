@@ -16,6 +16,7 @@
 
 #include "api/eip712.hpp"
 #include "api/rate_limiter.hpp"
+#include "api/trader_request.hpp"
 #include "sequencer/sequencer.hpp"
 
 namespace ballast::api {
@@ -61,9 +62,9 @@ public:
     void handle(const HttpRequestView& request, ReplyFn reply);
 
 private:
-    void trader_write(const HttpRequestView& request, int action, std::string_view path_rest, std::string_view query,
-                      ReplyFn& reply);
-    void read(const HttpRequestView& request, sequencer::ReadRequest read, ReplyFn& reply);
+    void trader_write(const HttpRequestView& request, TraderAction action, std::string_view path_rest,
+                      std::string_view query, ReplyFn& reply);
+    void read(sequencer::ReadRequest read, ReplyFn& reply);
     void submit(sequencer::WriteRequest write, ReplyFn& reply);
     void submit(std::unique_ptr<sequencer::Request> request, ReplyFn& reply);
     bool has_token(const HttpRequestView& request, const std::string& token) const;

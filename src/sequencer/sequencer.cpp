@@ -55,18 +55,18 @@ RecoveryReport Sequencer::recover() {
 
     JournalRecord record;
     std::string error;
-    const JournalScan scan =
-        scan_journal(journal_dir, /*repair=*/true, [&](std::uint64_t seq, std::string_view payload) {
-            ++report.journal_records;
-            if (seq <= snapshot_seq) return;
-            if (seq != state_.last_seq() + 1)
-                throw JournalCorrupt("journal starts at seq " + std::to_string(seq) + " but the state ends at seq " +
-                                     std::to_string(state_.last_seq()));
-            if (!decode_record(payload, record, error))
-                throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
-            state_.apply(record);
-            ++report.replayed;
-        });
+    const auto replay_record = [&](std::uint64_t seq, std::string_view payload) {
+        ++report.journal_records;
+        if (seq <= snapshot_seq) return;
+        if (seq != state_.last_seq() + 1)
+            throw JournalCorrupt("journal starts at seq " + std::to_string(seq) + " but the state ends at seq " +
+                                 std::to_string(state_.last_seq()));
+        if (!decode_record(payload, record, error))
+            throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
+        state_.apply(record, ReplyWanted::OnlyIfStored);
+        ++report.replayed;
+    };
+    const JournalScan scan = scan_journal(journal_dir, /*repair=*/true, replay_record, /*skip_through=*/snapshot_seq);
     if (scan.last_seq < snapshot_seq && scan.last_seq != 0)
         throw JournalCorrupt("the journal ends at seq " + std::to_string(scan.last_seq) +
                              " before the newest snapshot (seq " + std::to_string(snapshot_seq) + ")");
@@ -148,8 +148,6 @@ void Sequencer::stop() {
 }
 
 void Sequencer::engine_loop() {
-    std::vector<Request*> taken;
-    taken.reserve(config_.max_batch);
     auto last_gauges = SteadyClock::now();
     while (true) {
         // Sleep until something is queued. The flag is set before the last
@@ -215,18 +213,26 @@ Response Sequencer::process_write(const WriteRequest& request, Batch& batch) {
     const core::TimeMs now = std::max(state_.last_time(), clock_());
     if (const auto* cancel_all = std::get_if<CancelAllOrders>(&request.body)) {
         const std::vector<core::OrderId> ids = state_.open_orders(cancel_all->user, cancel_all->pair);
-        std::optional<SignedBy> signed_by = request.signed_by;
         std::string body = R"({"canceled":[)";
-        bool first = true;
-        for (const core::OrderId id : ids) {
-            const core::CommandBody cancel = core::CancelOrder{cancel_all->user, cancel_all->pair, id};
-            if (auto early = state_.precheck(request, cancel, now)) return *early;
-            const Response one = journal_and_apply(cancel, request, signed_by, now, batch);
-            signed_by.reset();  // the nonce is spent by the first cancel
-            if (one.status != 200) continue;
-            if (!first) body.push_back(',');
-            body += std::to_string(id);
-            first = false;
+        if (!ids.empty()) {
+            // Checked once for the whole request (expiry, nonce); the nonce is
+            // spent by the first cancel, which carries the signature's record.
+            const core::CommandBody first = core::CancelOrder{cancel_all->user, cancel_all->pair, ids.front()};
+            if (auto early = state_.precheck(request, first, now)) {
+                if (metrics_) metrics_->answered_unjournaled.Increment();
+                return *early;
+            }
+            std::optional<SignedBy> signed_by = request.signed_by;
+            bool listed = false;
+            for (const core::OrderId id : ids) {
+                const core::CommandBody cancel = core::CancelOrder{cancel_all->user, cancel_all->pair, id};
+                const Response one = journal_and_apply(cancel, request, signed_by, now, batch);
+                signed_by.reset();
+                if (one.status != 200) continue;
+                if (listed) body.push_back(',');
+                body += std::to_string(id);
+                listed = true;
+            }
         }
         body += R"(],"seq":)" + std::to_string(state_.last_seq()) + "}";
         return {200, std::move(body)};
@@ -278,7 +284,13 @@ void Sequencer::writer_loop() {
             std::unique_lock lock(writer_mutex_);
             writer_cv_.wait(lock, [this] { return !writer_queue_.empty() || writer_done_; });
             if (writer_queue_.empty()) return;
-            taken.swap(writer_queue_);
+            if (config_.fsync == FsyncPolicy::Always) {
+                // One fsync per command, as configured: no merging.
+                taken.push_back(std::move(writer_queue_.front()));
+                writer_queue_.pop_front();
+            } else {
+                taken.swap(writer_queue_);
+            }
         }
         writer_space_cv_.notify_all();
         // Everything queued while the last fsync ran shares the next one:
