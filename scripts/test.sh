@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 
 jobs=$(nproc)
-fuzz_seconds=${BALLAST_FUZZ_SECONDS:-30}
+fuzz_seconds=${BALLAST_FUZZ_SECONDS:-20}
 
 echo "== format"
 files=$(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find src tests bench fuzz -name '*.cpp' -o -name '*.hpp')
@@ -32,5 +32,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== fuzzing (${fuzz_seconds}s per target)"
 CXX=clang++-14 ./scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_FUZZ=ON \
-  -DBALLAST_TESTS=OFF -DBALLAST_BENCH=OFF -DBALLAST_FUZZ_SECONDS="$fuzz_seconds"
+  -DBALLAST_TESTS=OFF -DBALLAST_BENCH=OFF -DBALLAST_FUZZ_SECONDS="$fuzz_seconds" \
+  -- decimal_parser_fuzz replay_line_fuzz command_codec_fuzz rest_request_fuzz
 ctest --test-dir build-fuzz --output-on-failure
