@@ -19,7 +19,7 @@ using core::ErrorCode;
 
 namespace {
 
-// Expired nonces and replies are dropped at most this often (by journal time).
+// Expired idempotent replies are dropped at most this often (by journal time).
 constexpr core::TimeMs kForgetIntervalMs = 60'000;
 
 Response error_response(std::uint16_t status, std::string_view code, std::string_view message) {

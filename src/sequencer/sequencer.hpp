@@ -41,7 +41,8 @@ struct SequencerConfig {
 
 struct Request {
     std::variant<WriteRequest, ReadRequest> what;
-    // Called once, on the journal writer thread, after the request's batch is durable.
+    // Called exactly once: on the journal writer thread once the request's batch is
+    // durable, or with a 503 if the exchange stops or the journal fails first.
     std::function<void(Response&&)> reply;
 };
 
