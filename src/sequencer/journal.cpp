@@ -65,10 +65,25 @@ std::string encode_segment_header(std::uint64_t first_seq) {
     return header;
 }
 
+std::size_t begin_frame(std::string& out) {
+    const std::size_t start = out.size();
+    out.append(kFrameHeaderBytes, '\0');
+    return start;
+}
+
+void end_frame(std::string& out, std::size_t frame_start) {
+    const std::size_t payload_start = frame_start + kFrameHeaderBytes;
+    const std::string_view payload = std::string_view(out).substr(payload_start);
+    std::string header;
+    put_u32(header, static_cast<std::uint32_t>(payload.size()));
+    put_u32(header, crc32c(payload));
+    out.replace(frame_start, kFrameHeaderBytes, header);
+}
+
 void frame_record(std::string_view payload, std::string& out) {
-    put_u32(out, static_cast<std::uint32_t>(payload.size()));
-    put_u32(out, crc32c(payload));
+    const std::size_t start = begin_frame(out);
     out.append(payload);
+    end_frame(out, start);
 }
 
 void sync_directory(const fs::path& dir) {

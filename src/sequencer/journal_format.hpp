@@ -42,5 +42,10 @@ std::string segment_file_name(std::uint64_t first_seq);
 std::string encode_segment_header(std::uint64_t first_seq);
 // Appends one framed record.
 void frame_record(std::string_view payload, std::string& out);
+// Framing in place, without copying the payload: begin_frame reserves the
+// frame header and returns where the frame starts; the caller appends the
+// payload; end_frame fills in its length and checksum.
+std::size_t begin_frame(std::string& out);
+void end_frame(std::string& out, std::size_t frame_start);
 
 }  // namespace ballast::sequencer

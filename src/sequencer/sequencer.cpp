@@ -180,21 +180,26 @@ void Sequencer::engine_loop() {
         maybe_snapshot();
         if (metrics_ && SteadyClock::now() - last_gauges >= kGaugeInterval) {
             last_gauges = SteadyClock::now();
-            metrics_->queue_depth.Set(static_cast<double>(queue_depth()));
-            metrics_->last_seq.Set(static_cast<double>(state_.last_seq()));
-            const core::Engine& engine = state_.engine();
-            for (core::PairId p = 0; p < engine.pair_count(); ++p) {
-                const std::string pair(engine.pair_name(p));
-                metrics_->open_interest.Add({{"pair", pair}, {"side", "long"}})
-                    .Set(std::stod(core::to_string(engine.pair(p).long_oi)));
-                metrics_->open_interest.Add({{"pair", pair}, {"side", "short"}})
-                    .Set(std::stod(core::to_string(engine.pair(p).short_oi)));
-            }
-            try {
-                metrics_->vault_equity.Set(std::stod(core::to_string(engine.vault_equity(core::Rounding::Floor))));
-            } catch (const core::ArithmeticOverflow&) {
-            }
+            publish_gauges();
         }
+    }
+}
+
+void Sequencer::publish_gauges() {
+    metrics_->queue_depth.Set(static_cast<double>(queue_depth()));
+    metrics_->last_seq.Set(static_cast<double>(state_.last_seq()));
+    const core::Engine& engine = state_.engine();
+    for (core::PairId p = 0; p < engine.pair_count(); ++p) {
+        const std::string pair(engine.pair_name(p));
+        metrics_->open_interest.Add({{"pair", pair}, {"side", "long"}})
+            .Set(std::stod(core::to_string(engine.pair(p).long_oi)));
+        metrics_->open_interest.Add({{"pair", pair}, {"side", "short"}})
+            .Set(std::stod(core::to_string(engine.pair(p).short_oi)));
+    }
+    try {
+        metrics_->vault_equity.Set(std::stod(core::to_string(engine.vault_equity(core::Rounding::Floor))));
+    } catch (const core::ArithmeticOverflow&) {
+        // Leave the last value: an equity beyond the numeric range is not worth a gauge.
     }
 }
 
@@ -211,38 +216,42 @@ void Sequencer::process(std::unique_ptr<Request> request, Batch& batch) {
 
 Response Sequencer::process_write(const WriteRequest& request, Batch& batch) {
     const core::TimeMs now = std::max(state_.last_time(), clock_());
-    if (const auto* cancel_all = std::get_if<CancelAllOrders>(&request.body)) {
-        const std::vector<core::OrderId> ids = state_.open_orders(cancel_all->user, cancel_all->pair);
-        std::string body = R"({"canceled":[)";
-        if (!ids.empty()) {
-            // Checked once for the whole request (expiry, nonce); the nonce is
-            // spent by the first cancel, which carries the signature's record.
-            const core::CommandBody first = core::CancelOrder{cancel_all->user, cancel_all->pair, ids.front()};
-            if (auto early = state_.precheck(request, first, now)) {
-                if (metrics_) metrics_->answered_unjournaled.Increment();
-                return *early;
-            }
-            std::optional<SignedBy> signed_by = request.signed_by;
-            bool listed = false;
-            for (const core::OrderId id : ids) {
-                const core::CommandBody cancel = core::CancelOrder{cancel_all->user, cancel_all->pair, id};
-                const Response one = journal_and_apply(cancel, request, signed_by, now, batch);
-                signed_by.reset();
-                if (one.status != 200) continue;
-                if (listed) body.push_back(',');
-                body += std::to_string(id);
-                listed = true;
-            }
-        }
-        body += R"(],"seq":)" + std::to_string(state_.last_seq()) + "}";
-        return {200, std::move(body)};
-    }
+    if (const auto* cancel_all = std::get_if<CancelAllOrders>(&request.body))
+        return process_cancel_all(*cancel_all, request, now, batch);
     const auto& command = std::get<core::CommandBody>(request.body);
     if (auto early = state_.precheck(request, command, now)) {
         if (metrics_) metrics_->answered_unjournaled.Increment();
         return *early;
     }
     return journal_and_apply(command, request, request.signed_by, now, batch);
+}
+
+Response Sequencer::process_cancel_all(const CancelAllOrders& cancel_all, const WriteRequest& request, core::TimeMs now,
+                                       Batch& batch) {
+    const std::vector<core::OrderId> ids = state_.open_orders(cancel_all.user, cancel_all.pair);
+    std::string body = R"({"canceled":[)";
+    if (!ids.empty()) {
+        // Checked once for the whole request (expiry, nonce); the nonce is
+        // spent by the first cancel, which carries the signature's record.
+        const core::CommandBody first = core::CancelOrder{cancel_all.user, cancel_all.pair, ids.front()};
+        if (auto early = state_.precheck(request, first, now)) {
+            if (metrics_) metrics_->answered_unjournaled.Increment();
+            return *early;
+        }
+        std::optional<SignedBy> signed_by = request.signed_by;
+        bool listed = false;
+        for (const core::OrderId id : ids) {
+            const core::CommandBody cancel = core::CancelOrder{cancel_all.user, cancel_all.pair, id};
+            const Response one = journal_and_apply(cancel, request, signed_by, now, batch);
+            signed_by.reset();
+            if (one.status != 200) continue;
+            if (listed) body.push_back(',');
+            body += std::to_string(id);
+            listed = true;
+        }
+    }
+    body += R"(],"seq":)" + std::to_string(state_.last_seq()) + "}";
+    return {200, std::move(body)};
 }
 
 Response Sequencer::journal_and_apply(const core::CommandBody& command, const WriteRequest& request,
@@ -255,9 +264,9 @@ Response Sequencer::journal_and_apply(const core::CommandBody& command, const Wr
     record.key_never_expires = request.key_never_expires;
     record.command = core::Command{now, command};
 
-    record_buffer_.clear();
-    encode_record(record, record_buffer_);
-    frame_record(record_buffer_, batch.framed);
+    const std::size_t frame = begin_frame(batch.framed);
+    encode_record(record, batch.framed);
+    end_frame(batch.framed, frame);
     if (batch.first_seq == 0) batch.first_seq = record.seq;
     batch.last_seq = record.seq;
 

@@ -107,6 +107,11 @@ private:
     void snapshot_loop();
     void process(std::unique_ptr<Request> request, Batch& batch);
     Response process_write(const WriteRequest& request, Batch& batch);
+    // Expands a cancel-all into one journaled cancel per open order.
+    Response process_cancel_all(const CancelAllOrders& cancel_all, const WriteRequest& request, core::TimeMs now,
+                                Batch& batch);
+    // Queue depth, last seq, open interest and vault equity, a few times a second.
+    void publish_gauges();
     // Journals and applies one command at the stamped time.
     Response journal_and_apply(const core::CommandBody& command, const WriteRequest& request,
                                const std::optional<SignedBy>& signed_by, core::TimeMs now, Batch& batch);
@@ -118,7 +123,6 @@ private:
     Clock clock_;
     ExchangeState state_;
     std::unique_ptr<JournalWriter> journal_;
-    std::string record_buffer_;
 
     boost::lockfree::queue<Request*, boost::lockfree::fixed_sized<true>> queue_;
     std::atomic<std::uint64_t> pushed_{0}, popped_{0};
