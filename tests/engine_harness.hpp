@@ -87,6 +87,12 @@ public:
         return std::get<core::DepositLiquidityReply>(o.reply).shares_minted;
     }
 
+    // An LP's margin deposit moved into the vault: the shares it minted.
+    Amount fund_vault(std::string_view user, std::string_view amount) {
+        deposit_margin(user, amount);
+        return deposit_liquidity(user, amount);
+    }
+
     core::Outcome submit_market(std::string_view user, std::string_view pair, std::string_view size,
                                 std::string_view max_slippage, bool reduce_only = false,
                                 std::optional<core::TimeMs> time = std::nullopt) {

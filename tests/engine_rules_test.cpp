@@ -85,16 +85,17 @@ TEST(EngineRules, CancelReleasesExactlyWhatWasReservedForTheOrder) {
     h.oracle({{"BTC", "100"}});
     h.deposit_liquidity("lp", "100000");
     h.deposit_margin("alice", "1000");
-    // Buy 10 at 90 rests (exec 100.5 > 90), reserving ceil(10 * 90 * 0.05) = 45.
+    // Buy 10 at 90 rests (exec 100.5 > 90), reserving its margin priced at the oracle (never
+    // below it): ceil(10 * 100 * 0.05) = 50.
     const auto rest = submit_reply(h.submit_limit("alice", "BTC", "10", "90"));
-    EXPECT_EQ(h.user("alice").reserved_margin, amt("45"));
+    EXPECT_EQ(h.user("alice").reserved_margin, amt("50"));
     // Alice now goes short 10, so the resting buy would only close: a recomputation would release 0.
     h.submit_market("alice", "BTC", "-10", "0.05");
     EXPECT_EQ(h.position("alice", "BTC"), dec("-10"));
     ASSERT_TRUE(h.cancel("alice", "BTC", rest.order_id).ok());
     const auto canceled = events_of<OrderCanceledEvent>(h.events());
     ASSERT_EQ(canceled.size(), 1u);
-    EXPECT_EQ(canceled[0].released_margin, amt("45"));
+    EXPECT_EQ(canceled[0].released_margin, amt("50"));
     EXPECT_EQ(h.user("alice").reserved_margin, amt("0"));
 }
 
@@ -128,8 +129,9 @@ TEST(EngineRules, OpenOrderCapDiscardsTheRemainderWithoutError) {
     const auto unfilled = events_of<UnfilledEvent>(h.events());
     ASSERT_EQ(unfilled.size(), 1u);
     EXPECT_EQ(unfilled[0].reason, UnfilledReason::MaxOpenOrders);
-    // Only the two resting orders hold margin: ceil(50 * 0.05) + ceil(51 * 0.05) = 3 + 3.
-    EXPECT_EQ(h.user("alice").reserved_margin, amt("6"));
+    // Only the two resting orders hold margin, priced at the oracle 100 (above both limits):
+    // ceil(1 * 100 * 0.05) * 2 = 5 + 5.
+    EXPECT_EQ(h.user("alice").reserved_margin, amt("10"));
     EXPECT_EQ(h.user("alice").open_orders.size(), 2u);
     // Market orders take ids too.
     EXPECT_EQ(submit_reply(h.submit_market("alice", "BTC", "1", "0.05")).order_id, 4u);

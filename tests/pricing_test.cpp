@@ -32,16 +32,21 @@ TEST(Pricing, DecomposeFillSplitsClosingAndOpening) {
 TEST(Pricing, ExecPriceAveragesTheSkew) {
     // 100 * (1 + (0 + 50/2)/1000) = 102.5
     EXPECT_EQ(compute_exec_price(dec("100"), dec("0"), dec("50"), kParams), dec("102.5"));
-    // 100 * (1 + (100 - 150/2)/1000) = 102.5 (004 SubmitOrder #7)
-    EXPECT_EQ(compute_exec_price(dec("100"), dec("100"), dec("-150"), kParams), dec("102.5"));
+    // Inside the clamp (|skew| <= 50) at both ends: the premium of the average skew.
+    // From 40 down to -40: average skew 0 -> 100.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("40"), dec("-80"), kParams), dec("100"));
+    // From -20 up to +30: average skew 5 -> 100 * 1.005 = 100.5.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("-20"), dec("50"), kParams), dec("100.5"));
     // Clamped: (380 + 25)/1000 = 0.405 > 0.05 -> 105
     EXPECT_EQ(compute_exec_price(dec("100"), dec("380"), dec("50"), kParams), dec("105"));
     EXPECT_EQ(compute_exec_price(dec("100"), dec("-280"), dec("-100"), kParams), dec("95"));
 }
 
 TEST(Pricing, ClampIsExactAtTheBoundary) {
-    // (40 + 20/2)/1000 = 0.05 exactly: on the cap, 105 either way.
-    EXPECT_EQ(compute_exec_price(dec("100"), dec("40"), dec("20"), kParams), dec("105"));
+    // From skew 50 = L (= K * M) upwards the premium is M throughout: 105.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("50"), dec("20"), kParams), dec("105"));
+    // From 30 up to exactly 50 it is linear throughout: (30 + 20/2)/1000 = 0.04 -> 104.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("30"), dec("20"), kParams), dec("104"));
     // Just under the cap: premium 0.049999999999999999998, price 104.9999999999999999998:
     // 19 digits, so floor and ceil differ in the last place.
     EXPECT_EQ(compute_marginal_price(dec("100"), dec("49.999999999999999998"), kParams, Rounding::Floor),
@@ -49,6 +54,32 @@ TEST(Pricing, ClampIsExactAtTheBoundary) {
     EXPECT_EQ(compute_marginal_price(dec("100"), dec("49.999999999999999998"), kParams, Rounding::Ceil), dec("105"));
     EXPECT_EQ(compute_marginal_price(dec("100"), dec("50"), kParams, Rounding::Floor), dec("105"));
     EXPECT_EQ(compute_marginal_price(dec("100"), dec("-50.1"), kParams, Rounding::Floor), dec("95"));
+}
+
+// A fill that crosses the clamp boundary L = K * M = 50 pays the exact average
+// of the clamped premium over the skew it moves through (issue "Money safety",
+// finding 2), not the clamp of the average premium.
+TEST(Pricing, CrossingTheClampPaysTheAveragePremium) {
+    // Sell 100 from skew +100: the premium is 0.05 from 100 down to 50, then
+    // s/1000 from 50 to 0. Integral: 0.05 * 50 + (50^2 - 0^2) / 2000 = 2.5 + 1.25
+    // = 3.75 over 100 of skew: 0.0375. Price 100 * 1.0375 = 103.75 (the spec's
+    // clamp of the average, (100 - 50)/1000 = 0.05, gave 105).
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("100"), dec("-100"), kParams), dec("103.75"));
+    // Buy 100 from skew 0: (50^2 / 2000) + 0.05 * 50 = 1.25 + 2.5 = 3.75 -> 103.75.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("0"), dec("100"), kParams), dec("103.75"));
+    // ...which is what two halves cost: 0 -> 50 at 102.5 and 50 -> 100 at 105,
+    // (102.5 + 105) / 2 = 103.75.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("0"), dec("50"), kParams), dec("102.5"));
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("50"), dec("50"), kParams), dec("105"));
+    // From 40 to 60: (50^2 - 40^2) / 2000 + 0.05 * 10 = 0.45 + 0.5 = 0.95 over 20: 0.0475.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("40"), dec("20"), kParams), dec("104.75"));
+    // Across the whole clamp, -100 to +100: the premium is odd, its integral 0: the oracle.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("-100"), dec("200"), kParams), dec("100"));
+    // -100 to +20: -0.05 * 50 + (20^2 - 50^2) / 2000 = -2.5 - 1.05 = -3.55 over 120:
+    // -0.0295833...; 100 * 0.97041666... rounds up for a buy: 97.041666666666666667.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("-100"), dec("120"), kParams), dec("97.041666666666666667"));
+    // The same fill as a sell, from +20 to -100, rounds down: 97.041666666666666666.
+    EXPECT_EQ(compute_exec_price(dec("100"), dec("20"), dec("-120"), kParams), dec("97.041666666666666666"));
 }
 
 TEST(Pricing, ExecPriceRoundsAgainstTheTrader) {

@@ -137,10 +137,11 @@ TEST(RiskFees, MarginCheckIncludesTheWorstCaseFee) {
     EXPECT_EQ(h.submit_market("alice", "BTC", "-150", "0").error, ErrorCode::InsufficientMargin);
     h.deposit_margin("alice", "1");
     EXPECT_TRUE(h.submit_market("alice", "BTC", "-150", "0").ok());
-    // A resting order reserves the same: limit 90 on 10 is ceil(90) + ceil(2.7) = 93.
+    // A resting order reserves the same, priced at the oracle when its limit is below it:
+    // limit 90 on 10 is ceil(10 * 100 * 0.1) + ceil(10 * 100 * 0.003) = 100 + 3 = 103.
     h.deposit_margin("carol", "1000");
     ASSERT_TRUE(h.submit_limit("carol", "BTC", "10", "90").ok());
-    EXPECT_EQ(h.user("carol").reserved_margin, amt("93"));
+    EXPECT_EQ(h.user("carol").reserved_margin, amt("103"));
 }
 
 TEST(RiskLiquidation, FeeCappedByWhatMarginIsLeft) {

@@ -261,7 +261,10 @@ TEST(SpecGtcFulfilment, Row08_SkewChangesAffectSubsequent) {
     // 004 GTC #8 trigger: oracle 100.
     h.oracle({{"BTC", "100"}}, kTrigger);
     // 004 GTC #8: A marginal 104, exec 105 <= 105 -> fill; then marginal 105 > 104.5 -> break.
-    expect_fills(h, {{"alice", a, "20", "105"}});
+    // Changed (issue "Money safety", finding 2; docs/SPEC-NOTES.md): A moves the skew from 40 to
+    // 60 across L = 50, so it pays the average clamped premium, (50^2 - 40^2)/2000 + 0.05 * 10 =
+    // 0.45 + 0.5 = 0.95 over 20: 0.0475, exec 104.75 (004: 105). Still within its limit 105.
+    expect_fills(h, {{"alice", a, "20", "104.75"}});
     // 004 GTC #8 result: long_oi 160, short_oi -100, skew 60; BUY_ORDERS [B].
     expect_oi(h, "160", "-100", "60");
     const auto bids = h.pair("BTC").bids;

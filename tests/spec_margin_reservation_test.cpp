@@ -86,22 +86,24 @@ TEST(SpecMarginReservation, Row01_NewPositionSufficientMargin) {
     ASSERT_TRUE(out.ok()) << out.message;
     const auto& reply = submit_reply(out);
     EXPECT_EQ(reply.filled, dec("100"));
-    // 004 Margin #1 says "executes at exec_price = 102.5", which contradicts 004's own formula:
-    // exec = 100 * (1 + clamp((0 + 100/2)/1000, -0.05, 0.05)) = 100 * 1.05 = 105 (<= target 105).
-    // (102.5 is the price of a +50 fill.) Hand calculation: 105.
-    EXPECT_EQ(reply.exec_price, std::optional(dec("105")));
+    // 004 Margin #1 says "executes at exec_price = 102.5"; 004's own formula gives the clamp of the
+    // average premium, clamp((0 + 100/2)/1000) = 0.05: 105 (102.5 is the price of a +50 fill).
+    // Changed (issue "Money safety", finding 2; docs/SPEC-NOTES.md): the fill pays the average of
+    // the clamped premium over the skew it moves through, 0 to 100 with L = K * M = 50:
+    // (50^2/2000 + 0.05 * 50) / 100 = (1.25 + 2.5) / 100 = 0.0375 -> 103.75 (<= target 105).
+    EXPECT_EQ(reply.exec_price, std::optional(dec("103.75")));
     EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
     // 004 Margin #1: used_margin = 100 * 100 * 0.05 = 500.
-    // 004 gives no available margin after the fill, and it cannot be 1000 - 500 - 0 = 500 under
-    // the equity rule: the row's own fill is at a premium (004's skew 0 and required 525 fix the
-    // marginal price at 100, hence exec 105; used 500 fixes the oracle at 100), leaving
-    // unrealized PnL 100 * 100 - 10500 = -500: equity 500, available max(0, min(1000, 500) - 500 - 0) = 0.
-    EXPECT_EQ(h.user("alice").unrealized_pnl, dec("-500"));
-    EXPECT_EQ(h.user("alice").equity, dec("500"));
-    expect_margin(h, "alice", "1000", "500", "0", "0");
-    // Not merely saturated at 0: with 300 more, available = min(1300, 800) - 500 = 300.
+    // 004 gives no available margin after the fill, and it is not 1000 - 500 - 0 = 500 under the
+    // equity rule: the fill is at a premium (004's skew 0 and required 525 fix the marginal price
+    // at 100; used 500 fixes the oracle at 100), leaving unrealized PnL 100 * 100 - 10375 = -375:
+    // equity 625, available max(0, min(1000, 625) - 500 - 0) = 125.
+    EXPECT_EQ(h.user("alice").unrealized_pnl, dec("-375"));
+    EXPECT_EQ(h.user("alice").equity, dec("625"));
+    expect_margin(h, "alice", "1000", "500", "0", "125");
+    // With 300 more, available = min(1300, 925) - 500 = 425.
     h.deposit_margin("alice", "300");
-    expect_margin(h, "alice", "1300", "500", "0", "300");
+    expect_margin(h, "alice", "1300", "500", "0", "425");
 }
 
 TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
@@ -123,9 +125,16 @@ TEST(SpecMarginReservation, Row02_NewPositionInsufficientMargin) {
     EXPECT_EQ(h.pair("BTC").long_oi, dec("100"));
     EXPECT_EQ(h.pair("BTC").short_oi, dec("-100"));
 
-    // The requirement is exactly 525: available 524 still fails, 525 passes.
+    // The upfront requirement is exactly 525. Since issue "Money safety" (finding 1) an order that
+    // opens exposure must also leave equity covering the initial margin after its fill: +100
+    // fills at 103.75 (cost 10375, unrealized PnL 100 * 100 - 10375 = -375), so equity
+    // m - 375 must cover 100 * 100 * 0.05 = 500: m >= 875. 524 fails upfront, 874 after the fill.
     h.deposit_margin("alice", "424");
     EXPECT_EQ(h.submit_market("alice", "BTC", "100", "0.05").error, ErrorCode::InsufficientMargin);
+    h.deposit_margin("alice", "350");
+    const auto short_after = h.submit_market("alice", "BTC", "100", "0.05");
+    EXPECT_EQ(short_after.error, ErrorCode::InsufficientMargin);
+    EXPECT_NE(short_after.message.find("after the fill"), std::string::npos) << short_after.message;
     h.deposit_margin("alice", "1");
     EXPECT_TRUE(h.submit_market("alice", "BTC", "100", "0.05").ok());
 }
@@ -149,7 +158,7 @@ TEST(SpecMarginReservation, Row03_ExistingPositionUsesMargin) {
     expect_margin(h, "alice", "1000", "500", "0", "500");
 }
 
-TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
+TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Rejected) {
     Harness h;
     setup_spec_market(h);
     // 004 Margin #3 Alternative: balance 1100, user_pos +100, used 500, reserved 0, no
@@ -160,23 +169,28 @@ TEST(SpecMarginReservation, Row03Alt_ExistingPositionBalance1100Accepted) {
     ASSERT_EQ(h.pair("BTC").skew, Dec::zero());
     expect_margin(h, "alice", "1100", "500", "0", "600");
 
-    // 004 Margin #3 Alternative: available = 1100 - 500 - 0 = 600 >= 525 -> accepted.
+    // 004 Margin #3 Alternative: available = 1100 - 500 - 0 = 600 >= 525 -> accepted. Changed
+    // (issue "Money safety", finding 1): the fill must also leave equity covering the initial
+    // margin of both positions. +100 from skew 0 fills at 103.75 (average clamped premium 0.0375),
+    // unrealized PnL 200 * 100 - (10000 + 10375) = -375, equity 1100 - 375 = 725 < used
+    // 200 * 100 * 0.05 = 1000: refused, nothing changes.
     const auto out = h.submit_market("alice", "BTC", "100", "0.05");
-    ASSERT_TRUE(out.ok()) << out.message;
-    EXPECT_EQ(submit_reply(out).filled, dec("100"));
+    EXPECT_EQ(out.error, ErrorCode::InsufficientMargin);
+    EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
+    expect_margin(h, "alice", "1100", "500", "0", "600");
+    // With 1375 (equity 1375 - 375 = 1000 = used) it is accepted.
+    h.deposit_margin("alice", "275");
+    const auto accepted = h.submit_market("alice", "BTC", "100", "0.05");
+    ASSERT_TRUE(accepted.ok()) << accepted.message;
+    EXPECT_EQ(submit_reply(accepted).filled, dec("100"));
+    EXPECT_EQ(submit_reply(accepted).exec_price, std::optional(dec("103.75")));
     EXPECT_EQ(h.position("alice", "BTC"), dec("200"));
-    // Hand calc: used = 200 * 100 * 0.05 = 1000. 004 gives no available margin after the fill,
-    // and it is not 1100 - 1000 = 100: the fill is at 105 (skew 0, as required 525 needs), so the
-    // cost basis is 10000 + 10500 and unrealized PnL 200 * 100 - 20500 = -500: equity 600,
-    // available max(0, min(1100, 600) - 1000 - 0) = 0.
-    ASSERT_TRUE(submit_reply(out).exec_price.has_value());
-    EXPECT_EQ(*submit_reply(out).exec_price, dec("105"));
-    EXPECT_EQ(h.user("alice").unrealized_pnl, dec("-500"));
-    EXPECT_EQ(h.user("alice").equity, dec("600"));
-    expect_margin(h, "alice", "1100", "1000", "0", "0");
-    // Not merely saturated at 0: with 500 more, available = min(1600, 1100) - 1000 = 100.
+    EXPECT_EQ(h.user("alice").unrealized_pnl, dec("-375"));
+    EXPECT_EQ(h.user("alice").equity, dec("1000"));
+    // available max(0, min(1375, 1000) - 1000 - 0) = 0; with 500 more, min(1875, 1500) - 1000 = 500.
+    expect_margin(h, "alice", "1375", "1000", "0", "0");
     h.deposit_margin("alice", "500");
-    expect_margin(h, "alice", "1600", "1000", "0", "100");
+    expect_margin(h, "alice", "1875", "1000", "0", "500");
 }
 
 TEST(SpecMarginReservation, Row04_ReservedMarginBlocksOrder) {
@@ -264,8 +278,10 @@ TEST(SpecMarginReservation, Row06_PartialClosePlusOpeningRejected) {
     Harness h;
     row06_state(h);
 
-    // 004 Margin #6: closing -100, opening -50; worst case 100 * 0.95 = 95;
-    // required ceil(50 * 95 * 0.05) = ceil(237.5) = 238 > available 100 -> rejected.
+    // 004 Margin #6 (detailed): closing -100, opening -50; worst case 100 * 0.95 = 95; required
+    // ceil(50 * 95 * 0.05) = 238 > available 100 -> rejected. Changed (issue "Money safety",
+    // finding 1): margin is never priced below the oracle, so required = 50 * 100 * 0.05 = 250
+    // (004's summary table says 250 too) > 100: rejected either way.
     const auto out = h.submit_market("alice", "BTC", "-150", "0.05");
     EXPECT_EQ(out.error, ErrorCode::InsufficientMargin);
     EXPECT_EQ(h.position("alice", "BTC"), dec("100"));
@@ -278,13 +294,27 @@ TEST(SpecMarginReservation, Row06_PartialClosePlusOpeningRejected) {
     EXPECT_EQ(submit_reply(close).filled, dec("-100"));
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
 
-    // The requirement is exactly 238: from the same state, available 237 fails and 238 passes.
+    // The upfront requirement is 250, and after the fill equity must cover the short's initial
+    // margin. -150 from skew 0 to -150 pays the average clamped premium: -(50^2/2000 + 0.05 * 100)
+    // / 150 = -6.25/150, exec 100 * (1 - 0.041666...) = 95.833333333333333333 (floored, a sell).
+    // Closing 100: floor(100 * 95.83...) - 10000 = 9583 - 10000 = -417 realized. Opening -50: cost
+    // floor(50 * 95.83...) = 4791, unrealized -5000 + 4791 = -209. Equity (m - 417) - 209 must
+    // cover 50 * 100 * 0.05 = 250: m >= 876. From 600: +149 fails upfront (249 < 250), +275
+    // fails after the fill (equity 249 < 250), +276 passes.
     Harness h2;
     row06_state(h2);
-    h2.deposit_margin("alice", "137");
+    h2.deposit_margin("alice", "149");
     EXPECT_EQ(h2.submit_market("alice", "BTC", "-150", "0.05").error, ErrorCode::InsufficientMargin);
+    h2.deposit_margin("alice", "126");
+    const auto short_after = h2.submit_market("alice", "BTC", "-150", "0.05");
+    EXPECT_EQ(short_after.error, ErrorCode::InsufficientMargin);
+    EXPECT_NE(short_after.message.find("equity 249 "), std::string::npos) << short_after.message;
     h2.deposit_margin("alice", "1");
-    EXPECT_TRUE(h2.submit_market("alice", "BTC", "-150", "0.05").ok());
+    const auto flip = h2.submit_market("alice", "BTC", "-150", "0.05");
+    ASSERT_TRUE(flip.ok()) << flip.message;
+    EXPECT_EQ(submit_reply(flip).exec_price, std::optional(dec("95.833333333333333333")));
+    EXPECT_EQ(h2.user("alice").margin, amt("459"));  // 876 - 417
+    EXPECT_EQ(h2.user("alice").equity, dec("250"));
 }
 
 TEST(SpecMarginReservation, Row07_LimitOrderFillsImmediatelyNoReservation) {
@@ -333,9 +363,10 @@ TEST(SpecMarginReservation, Row07Alt_LimitBelowMarginalReserves) {
     EXPECT_EQ(bids[0].order_id, reply.order_id);
     EXPECT_EQ(bids[0].size, dec("100"));
     EXPECT_EQ(bids[0].limit_price, dec("99"));
-    // 004 Margin #7 Alternative: reserved_margin 0 -> 100 * 99 * 0.05 = 495.
-    EXPECT_EQ(bids[0].reserved_margin, amt("495"));
-    expect_margin(h, "alice", "1000", "0", "495", "505");
+    // 004 Margin #7 Alternative: reserved_margin 0 -> 100 * 99 * 0.05 = 495. Changed (issue
+    // "Money safety", finding 1): margin is never priced below the oracle (100): 100 * 100 * 0.05 = 500.
+    EXPECT_EQ(bids[0].reserved_margin, amt("500"));
+    expect_margin(h, "alice", "1000", "0", "500", "500");
 }
 
 TEST(SpecMarginReservation, Row08_CancelReleasesReservedMargin) {
@@ -369,7 +400,8 @@ TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
     // and leaves no unrealized PnL. The order is placed while the oracle is 110
     // (exec 110 * (1 + clamp((-50 + 50)/1000)) = 110 > 105, so it rests).
     // 004's state lists reserved 500, but its own step 3 computes 100 * 105 * 0.05 = 525 for
-    // this order, and the engine reserves exactly that (hand calculation: 525).
+    // this order. Changed (issue "Money safety", finding 1): margin is never priced below the
+    // oracle, here 110 at placement: 100 * 110 * 0.05 = 550.
     h.deposit_margin("alice", "1000");
     h.open_position("offset", "BTC", "-50");
     h.oracle({{"BTC", "110"}}, 5);
@@ -377,7 +409,7 @@ TEST(SpecMarginReservation, Row09_GtcFillReleasesReservedMargin) {
     ASSERT_TRUE(placed.ok()) << placed.message;
     const auto id = submit_reply(placed).order_id;
     ASSERT_EQ(submit_reply(placed).rested, dec("100"));
-    expect_margin(h, "alice", "1000", "0", "525", "475");
+    expect_margin(h, "alice", "1000", "0", "550", "450");
 
     // 004 Margin #9 trigger: the oracle drops (to 100) and the order becomes fillable.
     h.oracle({{"BTC", "100"}}, 100);

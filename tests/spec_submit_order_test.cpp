@@ -138,13 +138,21 @@ TEST(SpecSubmitOrder, Row05_CloseLongFully) {
     h.open_position("carol", "BTC", "-100");
     expect_oi(h, "200", "-100", "100");
 
+    // 004 SubmitOrder #5 says: fill -100 at exec 105 (target 103.95). That price was the clamp of
+    // the average premium, (100 - 100/2)/1000 = 0.05. Changed (issue "Money safety", finding 2;
+    // docs/SPEC-NOTES.md): a fill pays the average of the clamped marginal premium over the skew
+    // it moves through. From skew 100 down to 0 with L = K * M = 50: 0.05 * 50 + (50^2 - 0)/2000
+    // = 2.5 + 1.25 = 3.75 over 100, premium 0.0375, exec 103.75 < target 103.95 (= 105 * 0.99):
+    // the sell fails its price check and fills nothing.
     const auto out = h.submit_market("alice", "BTC", "-100", "0.01");
     ASSERT_TRUE(out.ok()) << out.message;
-    const auto& reply = submit_reply(out);
-    // 004 SubmitOrder #5: fill -100, exec 105 (target 103.95; closing is never OI-limited).
-    EXPECT_EQ(reply.filled, dec("-100"));
-    EXPECT_EQ(reply.exec_price, std::optional(dec("105")));
-    expect_one_fill(h, "alice", "-100", "105");
+    expect_unfilled(h, "-100", UnfilledReason::Price);
+    expect_oi(h, "200", "-100", "100");
+    // With 2% slippage (target 105 * 0.98 = 102.9) it closes at 103.75.
+    const auto wider = h.submit_market("alice", "BTC", "-100", "0.02");
+    ASSERT_TRUE(wider.ok()) << wider.message;
+    EXPECT_EQ(submit_reply(wider).filled, dec("-100"));
+    expect_one_fill(h, "alice", "-100", "103.75");
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
     // Hand calc: the closing -100 takes 100 off long_oi: 100 / -100, skew 0.
     expect_oi(h, "100", "-100", "0");
@@ -159,13 +167,17 @@ TEST(SpecSubmitOrder, Row06_CloseShortFully) {
     h.open_position("carol", "BTC", "-100");
     expect_oi(h, "100", "-200", "-100");
 
+    // 004 SubmitOrder #6 says: fill +100 at exec 95 (target 95.95). Changed like #5: from skew
+    // -100 up to 0 the average clamped premium is -(0.05 * 50 + 50^2/2000)/100 = -0.0375, exec
+    // 96.25 > target 95.95 (= 95 * 1.01): the buy fails its price check and fills nothing.
     const auto out = h.submit_market("alice", "BTC", "100", "0.01");
     ASSERT_TRUE(out.ok()) << out.message;
-    const auto& reply = submit_reply(out);
-    // 004 SubmitOrder #6: fill +100, exec 95 (target 95.95).
-    EXPECT_EQ(reply.filled, dec("100"));
-    EXPECT_EQ(reply.exec_price, std::optional(dec("95")));
-    expect_one_fill(h, "alice", "100", "95");
+    expect_unfilled(h, "100", UnfilledReason::Price);
+    // With 2% slippage (target 95 * 1.02 = 96.9) it closes at 96.25.
+    const auto wider = h.submit_market("alice", "BTC", "100", "0.02");
+    ASSERT_TRUE(wider.ok()) << wider.message;
+    EXPECT_EQ(submit_reply(wider).filled, dec("100"));
+    expect_one_fill(h, "alice", "100", "96.25");
     EXPECT_EQ(h.position("alice", "BTC"), Dec::zero());
     // Hand calc: the closing +100 takes 100 off short_oi: 100 / -100, skew 0.
     expect_oi(h, "100", "-100", "0");
@@ -183,10 +195,12 @@ TEST(SpecSubmitOrder, Row07_FlipReduceOnlyFalseOiOk) {
     const auto out = h.submit_market("alice", "BTC", "-150", "0.05");
     ASSERT_TRUE(out.ok()) << out.message;
     const auto& reply = submit_reply(out);
-    // 004 SubmitOrder #7: closing -100, opening -50 (room 400), fill -150, exec 102.5 (target 99.75).
+    // 004 SubmitOrder #7: closing -100, opening -50 (room 400), fill -150, exec 102.5 (target
+    // 99.75). Changed (finding 2, as #5): from skew 100 down to -50, 0.05 * 50 + (50^2 - 50^2)/2000
+    // = 2.5 over 150, premium 1/60; 100 * (1 + 1/60) = 101.666..., floored for a sell.
     EXPECT_EQ(reply.filled, dec("-150"));
-    EXPECT_EQ(reply.exec_price, std::optional(dec("102.5")));
-    expect_one_fill(h, "alice", "-150", "102.5");
+    EXPECT_EQ(reply.exec_price, std::optional(dec("101.666666666666666666")));
+    expect_one_fill(h, "alice", "-150", "101.666666666666666666");
     EXPECT_EQ(h.position("alice", "BTC"), dec("-50"));
     // Hand calc: long_oi 200 - 100 = 100, short_oi -100 - 50 = -150, skew -50.
     expect_oi(h, "100", "-150", "-50");

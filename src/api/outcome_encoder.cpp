@@ -174,6 +174,7 @@ private:
         order_id(e.order_id);
         w_.key("size").decimal(e.size);
         w_.key("released_margin").amount(e.released_margin);
+        w_.key("reason").plain_string(cancel_reason_name(e.reason));
     }
     void event_fields(const UnfilledEvent& e) {
         type("unfilled");

@@ -136,20 +136,54 @@ Dec position_unrealized_pnl(const Position& p, Dec oracle) {
     return p.size.is_positive() ? value - cost : value + cost;
 }
 
+void Engine::add_position_health(AccountHealth& h, const PairState& pair, const Position& p,
+                                 const FundingState& funding) {
+    const Dec oracle = *pair.oracle_price;
+    h.unrealized_pnl += position_unrealized_pnl(p, oracle);
+    h.accrued_funding += accrued_funding(p.size, funding.cumulative_per_unit, p.entry_funding_per_unit);
+    h.used_margin += compute_required_margin(p.size, oracle, pair.params);
+    h.maintenance_margin += mul3_to_amount(p.size.abs(), oracle, pair.params.maintenance_margin_ratio, Rounding::Ceil);
+}
+
 AccountHealth Engine::health(const UserState& user) const {
     AccountHealth h;
     for (const PositionEntry& entry : user.positions) {
         const PairState& pair = pairs_[entry.pair];
-        const Position& p = entry.position;
-        const Dec oracle = *pair.oracle_price;
-        h.unrealized_pnl += position_unrealized_pnl(p, oracle);
-        h.accrued_funding += accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
-        h.used_margin += compute_required_margin(p.size, oracle, pair.params);
-        h.maintenance_margin +=
-            mul3_to_amount(p.size.abs(), oracle, pair.params.maintenance_margin_ratio, Rounding::Ceil);
+        add_position_health(h, pair, entry.position, funding_now(pair));
     }
     h.equity = Dec::from_amount(user.margin) + h.unrealized_pnl - h.accrued_funding;
     return h;
+}
+
+AccountHealth Engine::health_after(const UserState* user, const FillPlan& plan) const {
+    AccountHealth h;
+    bool planned_pair_seen = false;
+    if (user != nullptr) {
+        for (const PositionEntry& entry : user->positions) {
+            const PairState& pair = pairs_[entry.pair];
+            if (entry.pair == plan.pair) {
+                planned_pair_seen = true;
+                if (!plan.position.size.is_zero()) add_position_health(h, pair, plan.position, plan.funding);
+            } else {
+                add_position_health(h, pair, entry.position, funding_now(pair));
+            }
+        }
+    }
+    if (!planned_pair_seen && !plan.position.size.is_zero())
+        add_position_health(h, pairs_[plan.pair], plan.position, plan.funding);
+    h.equity = Dec::from_amount(plan.money.margin) + h.unrealized_pnl - h.accrued_funding;
+    return h;
+}
+
+std::optional<Engine::Rejection> Engine::margin_shortfall_after(const UserState* user, const FillPlan& plan,
+                                                                Amount reserved_after) const {
+    const AccountHealth h = health_after(user, plan);
+    const Amount needed = h.used_margin + reserved_after;
+    if (h.equity >= Dec::from_amount(needed)) return std::nullopt;
+    std::string equity = to_string(h.equity);
+    return Rejection{ErrorCode::InsufficientMargin,
+                     "after the fill and its fee, equity " + equity + " would not cover the initial margin " +
+                         to_string(h.used_margin) + " plus reserved " + to_string(reserved_after)};
 }
 
 bool Engine::is_liquidatable(const UserState& user) const {

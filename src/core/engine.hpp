@@ -206,6 +206,17 @@ private:
     Result handle(const SetPairStatus& cmd);
     Result handle(const ForceClose& cmd);
 
+    // Health of a position added to an account's totals at the pair's oracle price.
+    static void add_position_health(AccountHealth& h, const PairState& pair, const Position& p,
+                                    const FundingState& funding);
+    // The account's health as it would be after a planned, settling fill.
+    AccountHealth health_after(const UserState* user, const FillPlan& plan) const;
+    // Why a fill that opens exposure may not be made: the account's equity
+    // after it (its premium and fee included) would not cover the initial
+    // margin of all its positions plus `reserved_after`. nullopt: it may.
+    std::optional<Rejection> margin_shortfall_after(const UserState* user, const FillPlan& plan,
+                                                    Amount reserved_after) const;
+
     // Plans a fill. With `settle`, funding, PnL and the trading fee are paid
     // there and then; without, they are left for the caller to net.
     FillPlan plan_fill(const UserState* user, UserId user_id, PairId pair, OrderId order_id, Dec size, Dec price,
@@ -213,7 +224,7 @@ private:
     void apply_fill(const FillPlan& plan);
     void fulfill_limit_orders(PairId pair);
     // Removes a resting order and releases exactly the margin reserved for it.
-    void cancel_resting(Slot slot);
+    void cancel_resting(Slot slot, CancelReason reason);
     // Tries one resting order during fulfilment.
     void try_fill_resting(Slot slot, Dec skew);
 

@@ -73,13 +73,31 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
         reason = UnfilledReason::MaxOi;
     }
 
-    // Steps 4-6: the worst price the order accepts, and the margin to open at
-    // it plus the worst-case fee on what can fill.
+    // Step 4: the worst price the order accepts.
     const Dec target =
         is_market ? compute_market_target_price(oracle, skew, cmd.max_slippage, is_buy, params) : cmd.limit_price;
+
+    // Step 7, first half: the all-or-nothing price check with the average clamped premium.
+    std::optional<Dec> exec_price;
+    if (!fill_size.is_zero()) {
+        exec_price = compute_exec_price(oracle, skew, fill_size, params);
+        if (is_buy ? *exec_price > target : *exec_price < target) {
+            exec_price.reset();
+            fill_size = Dec::zero();
+            reason = UnfilledReason::Price;
+        }
+    }
+
+    // Steps 5-6: the margin to open at the worst price plus the worst-case fee
+    // on what opens. The margin is never priced below the oracle or the
+    // execution price, whichever is worse for the trader: a sell with a target
+    // near zero needs margin for what it is worth, not for its target.
+    // Closing needs no margin: its fee comes out of its settlement.
+    Dec margin_price = max(target, oracle);
+    if (exec_price) margin_price = max(margin_price, *exec_price);
+    const Dec opening = cmd.reduce_only ? Dec::zero() : portions.opening;
     const Amount required =
-        (cmd.reduce_only ? Amount::zero() : compute_required_margin(portions.opening, target, params)) +
-        compute_worst_case_fee(cmd.reduce_only ? portions.closing : cmd.size, target, params);
+        compute_required_margin(opening, margin_price, params) + compute_worst_case_fee(opening, margin_price, params);
     // Nothing required (a pure close): no need to value the account.
     const Amount available = required.is_zero() || user == nullptr ? Amount::zero() : available_margin(*user);
     if (available < required) {
@@ -87,24 +105,24 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
                          "requires margin " + to_string(required) + ", available " + to_string(available)};
     }
 
-    // Step 7: all-or-nothing price check with the skew-averaged price.
+    // Step 7, second half: plan the fill. One that opens exposure must leave
+    // the account's equity covering the initial margin of all its positions
+    // plus its reservations, after the fill's premium and fee.
     const OrderId order_id = next_order_id_;
     std::optional<FillPlan> fill;
-    if (!fill_size.is_zero()) {
-        const Dec exec_price = compute_exec_price(oracle, skew, fill_size, params);
-        if (is_buy ? exec_price <= target : exec_price >= target) {
-            fill.emplace(
-                plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, exec_price, /*settle=*/true));
-        } else {
-            fill_size = Dec::zero();
-            reason = UnfilledReason::Price;
+    if (exec_price) {
+        fill.emplace(
+            plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, *exec_price, /*settle=*/true));
+        if (!opening.is_zero()) {
+            const Amount reserved = user ? user->reserved_margin : Amount::zero();
+            if (auto shortfall = margin_shortfall_after(user, *fill, reserved)) return std::move(*shortfall);
         }
     }
 
     // Step 9: a limit remainder rests (within the open-order cap) with its margin reserved.
     // Only a reduce-only order can both fill and rest, and it reserves nothing;
     // any other order that rests has filled nothing, so its reservation is
-    // exactly the margin just required (same opening and size, same limit price).
+    // exactly the margin just required (same opening, same price).
     const Dec remainder = cmd.size - fill_size;
     bool rests = false;
     Amount reservation;
@@ -157,15 +175,15 @@ Engine::Result Engine::handle(const CancelOrder& cmd) {
         return Rejection{ErrorCode::NotYourOrder, "the order belongs to another user"};
 
     accept();
-    cancel_resting(slot);
+    cancel_resting(slot, CancelReason::ByOwner);
     return Reply{};
 }
 
-void Engine::cancel_resting(Slot slot) {
+void Engine::cancel_resting(Slot slot, CancelReason reason) {
     const RestingOrder order = book_.at(slot);
     users_[order.user].reserved_margin -= order.reserved_margin;
     book_.erase(slot);
-    events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin});
+    events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin, reason});
 }
 
 // execute_fill, planned: every number the fill changes, computed (and checked
@@ -333,34 +351,43 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
     const RestingOrder order = book_.at(slot);
     const PairState& pair = pairs_[order.pair];
     const UserState& user = users_[order.user];
-    const Portions portions = decompose_fill(order.size, position_size(&user, order.pair));
-
-    Dec fill_size = order.size;
-    if (order.reduce_only || pair.status == PairStatus::ReduceOnly) {
-        fill_size = portions.closing;  // only what closes the position as it is now
-        if (fill_size.is_zero()) return;
-    } else if (opening_exceeds_max_oi(portions.opening, pair.long_oi, pair.short_oi, pair.params.max_abs_oi)) {
-        return;
-    }
 
     FillPlan plan;
+    bool opens = false;
     try {
+        const Portions portions = decompose_fill(order.size, position_size(&user, order.pair));
+        Dec fill_size = order.size;
+        if (order.reduce_only || pair.status == PairStatus::ReduceOnly) {
+            fill_size = portions.closing;  // only what closes the position as it is now
+            if (fill_size.is_zero()) return;
+        } else if (opening_exceeds_max_oi(portions.opening, pair.long_oi, pair.short_oi, pair.params.max_abs_oi)) {
+            return;
+        } else {
+            opens = !portions.opening.is_zero();
+        }
         const Dec exec_price = compute_exec_price(*pair.oracle_price, skew, fill_size, pair.params);
         const bool price_ok =
             order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
         if (!price_ok) return;  // too large at this skew: skip, keep scanning
         plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price, /*settle=*/true);
+        // Margin was reserved at placement, but the account may have changed
+        // since: a fill that opens exposure must still leave it covering the
+        // initial margin of its positions and its other reservations.
+        if (opens && margin_shortfall_after(&user, plan, user.reserved_margin - order.reserved_margin)) {
+            cancel_resting(slot, CancelReason::InsufficientMargin);
+            return;
+        }
     } catch (const ArithmeticOverflow&) {
         return;  // cannot be priced or settled in range: it keeps resting
     }
     apply_fill(plan);
 
-    if (fill_size == order.size) {
+    if (plan.size == order.size) {
         users_[order.user].reserved_margin -= order.reserved_margin;
         book_.erase(slot);
     } else {
         RestingOrder& resting = book_.at(slot);
-        resting.size = order.size - fill_size;
+        resting.size = order.size - plan.size;
         events_.push_back(OrderUpdatedEvent{order.user, order.pair, order.id, resting.size, resting.reserved_margin});
     }
 }

@@ -43,7 +43,7 @@ Engine::ForceClosePlan Engine::plan_force_close(UserId user_id, bool is_adl) con
 void Engine::apply_force_close(const ForceClosePlan& plan) {
     // Resting orders go first: they would reopen what is being closed.
     for (Slot slot = book_.first_of_user(plan.user); slot != kNoSlot; slot = book_.first_of_user(plan.user)) {
-        cancel_resting(slot);
+        cancel_resting(slot, plan.is_adl ? CancelReason::AutoDeleveraging : CancelReason::Liquidation);
     }
     // Each close moves its pair; the money moves once, net, below.
     for (const FillPlan& close : plan.closes) apply_fill(close);

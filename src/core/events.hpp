@@ -49,12 +49,21 @@ struct OrderUpdatedEvent {
     Amount reserved_margin;
 };
 
+// Why a resting order left the book without filling.
+enum class CancelReason : std::uint8_t {
+    ByOwner,             // cancel_order
+    Liquidation,         // its owner was liquidated
+    AutoDeleveraging,    // its owner was deleveraged
+    InsufficientMargin,  // at fulfilment, the fill would have left the account below initial margin
+};
+
 struct OrderCanceledEvent {
     UserId user;
     PairId pair;
     OrderId order_id;
     Dec size;
     Amount released_margin;
+    CancelReason reason;
 };
 
 enum class UnfilledReason : std::uint8_t { MaxOi, Price, ReduceOnly, MaxOpenOrders };
@@ -104,6 +113,16 @@ struct BadDebtEvent {
 using Event =
     std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
                  LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent, FundingSettledEvent, ForceCloseEvent>;
+
+constexpr const char* cancel_reason_name(CancelReason reason) {
+    switch (reason) {
+        case CancelReason::ByOwner: return "by_owner";
+        case CancelReason::Liquidation: return "liquidation";
+        case CancelReason::AutoDeleveraging: return "adl";
+        case CancelReason::InsufficientMargin: return "insufficient_margin";
+    }
+    return "unknown";
+}
 
 constexpr const char* unfilled_reason_name(UnfilledReason reason) {
     switch (reason) {

@@ -1,5 +1,7 @@
 #include "core/pricing.hpp"
 
+#include <boost/multiprecision/cpp_int.hpp>
+
 namespace ballast::core {
 
 Portions decompose_fill(Dec size, Dec position) {
@@ -33,12 +35,71 @@ Dec compute_marginal_price(Dec oracle_price, Dec skew, const PairParams& params,
     return apply_premium(oracle_price, skew, params.skew_scale, params, rounding);
 }
 
+namespace {
+
+// Where a skew lies against the clamp boundary L = skew_scale * max_abs_premium,
+// decided exactly: inside [-L, L] the premium is skew / K, beyond it +-M.
+bool within_clamp(Dec skew, const PairParams& params) {
+    return compare_products(skew.abs(), Dec::one(), params.skew_scale, params.max_abs_premium) <= 0;
+}
+bool at_or_above_clamp(Dec skew, const PairParams& params) {
+    return skew.is_positive() && !(compare_products(skew, Dec::one(), params.skew_scale, params.max_abs_premium) < 0);
+}
+bool at_or_below_clamp(Dec skew, const PairParams& params) { return at_or_above_clamp(-skew, params); }
+
+// The exact average of the clamped premium over a fill that crosses the
+// clamp boundary, applied to the oracle with one rounding. In real numbers,
+// with G(s) = s^2 inside [-L, L] and 2L|s| - L^2 beyond it (2K times the
+// integral of clamp(s/K, -M, M) from 0 to s):
+//   price = oracle * (2K*size + G(skew + size) - G(skew)) / (2K*size)
+// On raw 18-digit integers (s = S/1e18, K = k/1e18, M = m/1e18, L = mk/1e36)
+// every term is scaled by 1e72 so that all are whole numbers:
+//   G'(S) = S^2 * 1e36 inside, 2mk|S| * 1e18 - m^2 k^2 beyond,
+//   price_raw = O * (2kD * 1e36 + G'(S1) - G'(S0)) / (2kD * 1e36).
+// The magnitudes stay below 2^510, so 1024-bit integers never wrap.
+Dec integrated_price(Dec oracle, Dec skew, Dec size, const PairParams& params, Rounding rounding) {
+    using Big = boost::multiprecision::int1024_t;
+    const Big e18 = Big(Dec::kScale);
+    const Big e36 = e18 * e18;
+    const Big k = Big(params.skew_scale.raw());
+    const Big m = Big(params.max_abs_premium.raw());
+    const Big mk = m * k;
+    auto g = [&](Dec s) {
+        const Big v = Big(s.raw());
+        if (within_clamp(s, params)) return v * v * e36;
+        return 2 * mk * abs(v) * e18 - mk * mk;
+    };
+    const Big d = Big(size.raw());
+    const Big denominator = 2 * k * d * e36;
+    const Big numerator = denominator + g(skew + size) - g(skew);
+    // Both have the sign of the size; the price is their positive ratio times the oracle.
+    const Big n = abs(numerator) * Big(oracle.raw());
+    const Big den = abs(denominator);
+    Big q = n / den;
+    const bool up = rounding == Rounding::Ceil;
+    if (up && q * den != n) ++q;
+    if (q > Big(kI128Max)) throw_overflow();
+    return Dec::from_raw(static_cast<i128>(q));
+}
+
+}  // namespace
+
 Dec compute_exec_price(Dec oracle_price, Dec skew, Dec size, const PairParams& params) {
-    // (skew + size/2) / K == (2*skew + size) / (2*K): no halving of odd raw sizes.
-    const Dec numerator = skew + skew + size;
-    const Dec denominator = params.skew_scale + params.skew_scale;
-    return apply_premium(oracle_price, numerator, denominator, params,
-                         size.is_positive() ? Rounding::Ceil : Rounding::Floor);
+    const Rounding rounding = size.is_positive() ? Rounding::Ceil : Rounding::Floor;
+    if (params.max_abs_premium.is_zero()) return oracle_price;  // no premium at any skew
+    const Dec after = skew + size;
+    // Both ends inside: the premium is linear, so its average is the premium
+    // of the average skew, (skew + size/2) / K == (2*skew + size) / (2*K).
+    if (within_clamp(skew, params) && within_clamp(after, params)) {
+        const Dec denominator = params.skew_scale + params.skew_scale;
+        return mul_div(oracle_price, denominator + skew + skew + size, denominator, rounding);
+    }
+    // Both ends on one flat part of the clamp: the premium is +-M throughout.
+    if (at_or_above_clamp(skew, params) && at_or_above_clamp(after, params))
+        return mul(oracle_price, Dec::one() + params.max_abs_premium, rounding);
+    if (at_or_below_clamp(skew, params) && at_or_below_clamp(after, params))
+        return mul(oracle_price, Dec::one() - params.max_abs_premium, rounding);
+    return integrated_price(oracle_price, skew, size, params, rounding);
 }
 
 Dec compute_market_target_price(Dec oracle_price, Dec skew, Dec max_slippage, bool is_buy, const PairParams& params) {

@@ -17,9 +17,14 @@ Portions decompose_fill(Dec size, Dec position);
 // The price of an infinitesimal order at `skew`, clamped by max_abs_premium.
 Dec compute_marginal_price(Dec oracle_price, Dec skew, const PairParams& params, Rounding rounding);
 
-// The skew-averaged price of filling `size` at `skew`:
-//   oracle * (1 + clamp((skew + size/2) / skew_scale, -M, M))
-// computed with one rounding: up for buys, down for sells.
+// The price of filling `size` at `skew`: the oracle times one plus the
+// average of the clamped marginal premium clamp(s / skew_scale, -M, M) over
+// the skew s the fill moves through, exactly (the integral of the piecewise
+// linear premium), with one rounding: up for buys, down for sells. No way of
+// splitting a fill beats it: the pieces' costs add up to the whole's. Where
+// the fill stays on one side of the clamp boundary this is the spec's
+// oracle * (1 + clamp((skew + size/2) / skew_scale, -M, M)); only fills that
+// cross the boundary differ (docs/SPEC-NOTES.md).
 Dec compute_exec_price(Dec oracle_price, Dec skew, Dec size, const PairParams& params);
 
 // Worst acceptable price of a market order: marginal * (1 +/- max_slippage),
