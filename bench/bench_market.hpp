@@ -35,6 +35,7 @@ struct BenchMarket {
         }
         must(core::SetParams{std::nullopt, 1'000'000, std::nullopt});
         oracle(100);
+        must(core::DepositMargin{Name::from("lp"), Amount(1'000'000'000'000)});
         must(core::DepositLiquidity{Name::from("lp"), Amount(1'000'000'000'000), std::nullopt});
         for (int i = 0; i < kUsers; ++i) {
             users.push_back(Name::from("user" + std::to_string(i)));

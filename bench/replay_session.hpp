@@ -20,6 +20,7 @@ inline std::vector<std::string> make_replay_session(int count) {
     }
     lines.push_back(R"({"cmd":"set_params","max_open_orders":1000})");
     lines.push_back(R"({"cmd":"oracle","time":1,"prices":{"BTC":"100","ETH":"100","SOL":"100"}})");
+    lines.push_back(R"({"cmd":"deposit_margin","user":"lp","amount":"1000000000000"})");
     lines.push_back(R"({"cmd":"deposit_liquidity","user":"lp","amount":"1000000000000"})");
     std::mt19937_64 rng(1);
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };

@@ -40,19 +40,28 @@ public:
     void operator()(const SetPair& c) {
         out_ += "set_pair";
         field("pair", c.pair);
+        // Only the given fields are part of the command.
         const PairParams& p = c.params;
-        field("skew_scale", p.skew_scale);
-        field("max_abs_premium", p.max_abs_premium);
-        field("max_abs_oi", p.max_abs_oi);
-        field("initial_margin_ratio", p.initial_margin_ratio);
-        field("maintenance_margin_ratio", p.maintenance_margin_ratio);
-        field("liquidation_fee_rate", p.liquidation_fee_rate);
-        field("maker_fee_rate", p.maker_fee_rate);
-        field("taker_fee_rate", p.taker_fee_rate);
-        field("max_funding_velocity", p.max_funding_velocity);
-        field("max_abs_funding_rate", p.max_abs_funding_rate);
-        field("max_limit_price_deviation", p.max_limit_price_deviation);
-        field("min_order_notional", p.min_order_notional);
+        auto given = [&](std::size_t i, std::string_view key, Dec value) {
+            if (c.given & pair_field_bit(i)) field(key, value);
+        };
+        given(0, "skew_scale", p.skew_scale);
+        given(1, "max_abs_premium", p.max_abs_premium);
+        given(2, "max_abs_oi", p.max_abs_oi);
+        given(3, "initial_margin_ratio", p.initial_margin_ratio);
+        given(4, "maintenance_margin_ratio", p.maintenance_margin_ratio);
+        given(5, "liquidation_fee_rate", p.liquidation_fee_rate);
+        given(6, "maker_fee_rate", p.maker_fee_rate);
+        given(7, "taker_fee_rate", p.taker_fee_rate);
+        given(8, "max_funding_velocity", p.max_funding_velocity);
+        given(9, "max_abs_funding_rate", p.max_abs_funding_rate);
+        given(10, "max_limit_price_deviation", p.max_limit_price_deviation);
+        given(11, "min_order_notional", p.min_order_notional);
+    }
+    void operator()(const FundVault& c) {
+        out_ += "fund_vault";
+        field("user", c.user);
+        field("amount", c.amount);
     }
     void operator()(const OracleUpdate& c) {
         out_ += "oracle " + std::to_string(c.prices.size());
@@ -209,6 +218,13 @@ std::vector<Command> json_representable_samples() {
     c.push_back({20, SetPairStatus{name("BTC"), PairStatus::ReduceOnly}});
     c.push_back({20, SetPairStatus{name("BTC"), PairStatus::Paused}});
     c.push_back({21, ForceClose{name("alice"), name("admin")}});
+    c.push_back({22, FundVault{std::nullopt, amt("500")}});
+    c.push_back({22, FundVault{name("treasurer"), kAmountMax}});
+    // A partial update: only the maker fee and the price band.
+    c.push_back(
+        {23, SetPair{name("ETH"), PairParams{.maker_fee_rate = dec("0.0001"), .max_limit_price_deviation = dec("0.1")},
+                     static_cast<PairFieldMask>(pair_field_bit(6) | pair_field_bit(10))}});
+    c.push_back({23, SetPair{name("ETH"), PairParams{}, 0}});
     return c;
 }
 
@@ -256,25 +272,30 @@ TEST(CommandCodec, EncodeAppends) {
 // Bytes derived by hand from the format in command_codec.hpp: a change to
 // them is a change of the journal format and needs a new version.
 TEST(CommandCodec, MatchesTheDocumentedFormat) {
-    EXPECT_EQ(encode({std::nullopt, QueryVault{}}), bytes({0x01, 0x0C}));
-    EXPECT_EQ(encode({1, QueryUser{name("ab")}}), bytes({0x01, 0x8A, 0x01, 0x01, 0x02, 'a', 'b'}));
+    EXPECT_EQ(encode({std::nullopt, QueryVault{}}), bytes({0x02, 0x0C}));
+    EXPECT_EQ(encode({1, QueryUser{name("ab")}}), bytes({0x02, 0x8A, 0x01, 0x01, 0x02, 'a', 'b'}));
     EXPECT_EQ(encode({std::nullopt, CancelOrder{name("u"), name("P"), 300}}),
-              bytes({0x01, 0x09, 0x01, 'u', 0x01, 'P', 0x02, 0x2C, 0x01}));
+              bytes({0x02, 0x09, 0x01, 'u', 0x01, 'P', 0x02, 0x2C, 0x01}));
     // size -1 is raw -10^18 = 0xF21F494C589C0000; 0.05 is raw 5*10^16 =
     // 0xB1A2BC2EC50000, whose top bit needs a zero byte above it to stay positive.
     EXPECT_EQ(
         encode({1000, SubmitOrder{name("a"), name("B"), dec("-1"), OrderKind::Market, dec("0.05"), Dec::zero(), true}}),
-        bytes({0x01, 0x88, 0x02, 0xE8, 0x03, 0x01, 'a',  0x01, 'B',  0x08, 0x00, 0x00, 0x9C, 0x58, 0x4C,
+        bytes({0x02, 0x88, 0x02, 0xE8, 0x03, 0x01, 'a',  0x01, 'B',  0x08, 0x00, 0x00, 0x9C, 0x58, 0x4C,
                0x49, 0x1F, 0xF2, 0x02, 0x08, 0x00, 0x00, 0xC5, 0x2E, 0xBC, 0xA2, 0xB1, 0x00, 0x00}));
     EXPECT_EQ(encode({std::nullopt,
                       SetParams{std::nullopt, 20, std::nullopt, std::nullopt, std::nullopt, Dec::from_raw(-1)}}),
-              bytes({0x01, 0x01, 0x22, 0x01, 0x14, 0x01, 0xFF}));
+              bytes({0x02, 0x01, 0x22, 0x01, 0x14, 0x01, 0xFF}));
     EXPECT_EQ(encode({std::nullopt, OracleUpdate{{{name("X"), Dec::from_raw(-128)}, {name("Y"), Dec::from_raw(128)}}}}),
-              bytes({0x01, 0x03, 0x01, 0x02, 0x01, 'X', 0x01, 0x80, 0x01, 'Y', 0x02, 0x80, 0x00}));
+              bytes({0x02, 0x03, 0x01, 0x02, 0x01, 'X', 0x01, 0x80, 0x01, 'Y', 0x02, 0x80, 0x00}));
     EXPECT_EQ(encode({std::nullopt, DepositLiquidity{name("l"), Amount(255), Amount::zero()}}),
-              bytes({0x01, 0x06, 0x01, 'l', 0x01, 0xFF, 0x01, 0x00}));
+              bytes({0x02, 0x06, 0x01, 'l', 0x01, 0xFF, 0x01, 0x00}));
     EXPECT_EQ(encode({std::nullopt, SetPairStatus{name("P"), PairStatus::Paused}}),
-              bytes({0x01, 0x0D, 0x01, 'P', 0x02}));
+              bytes({0x02, 0x0D, 0x01, 'P', 0x02}));
+    // set_pair with only max_abs_oi (field 2: given = 0b100) = 500, raw 5*10^20 = 0x1B1AE4D6E2EF500000.
+    EXPECT_EQ(encode({std::nullopt, SetPair{name("P"), PairParams{.max_abs_oi = dec("500")}, pair_field_bit(2)}}),
+              bytes({0x02, 0x02, 0x01, 'P', 0x01, 0x04, 0x09, 0x00, 0x00, 0x50, 0xEF, 0xE2, 0xD6, 0xE4, 0x1A, 0x1B}));
+    // fund_vault from the treasury, 255.
+    EXPECT_EQ(encode({std::nullopt, FundVault{std::nullopt, Amount(255)}}), bytes({0x02, 0x0F, 0x00, 0x01, 0xFF}));
 }
 
 void expect_refused(const std::string& encoded, const std::string& why) {
@@ -301,50 +322,53 @@ TEST(CommandCodec, RefusesTrailingBytes) {
 
 TEST(CommandCodec, RefusesUnknownVersionTagsAndHeaderBits) {
     expect_refused(bytes({0x00, 0x0C}), "version 0");
-    expect_refused(bytes({0x02, 0x0C}), "version 2");
-    expect_refused(bytes({0x01, 0x00}), "tag 0");
-    expect_refused(bytes({0x01, 0x0F}), "tag 15");
-    expect_refused(bytes({0x01, 0x1F}), "tag 31");
-    expect_refused(bytes({0x01, 0x2C}), "reserved header bit 5");
-    expect_refused(bytes({0x01, 0x4C}), "reserved header bit 6");
-    expect_refused(bytes({0x01, 0x8C}), "time flag without a time");
+    expect_refused(bytes({0x01, 0x0C}), "version 1 (deposits did not draw on margin)");
+    expect_refused(bytes({0x03, 0x0C}), "version 3");
+    expect_refused(bytes({0x02, 0x00}), "tag 0");
+    expect_refused(bytes({0x02, 0x10}), "tag 16");
+    expect_refused(bytes({0x02, 0x1F}), "tag 31");
+    expect_refused(bytes({0x02, 0x2C}), "reserved header bit 5");
+    expect_refused(bytes({0x02, 0x4C}), "reserved header bit 6");
+    expect_refused(bytes({0x02, 0x8C}), "time flag without a time");
 }
 
 TEST(CommandCodec, RefusesOutOfRangeFields) {
     // Enums, flags and booleans.
-    expect_refused(bytes({0x01, 0x0D, 0x01, 'P', 0x03}), "pair status 3");
-    expect_refused(bytes({0x01, 0x08, 0x01, 'a', 0x01, 'B', 0x00, 0x04, 0x00, 0x00}), "order flag bit 2");
-    expect_refused(bytes({0x01, 0x08, 0x01, 'a', 0x01, 'B', 0x00, 0x80, 0x00, 0x00}), "order flag bit 7");
-    expect_refused(bytes({0x01, 0x06, 0x01, 'l', 0x01, 0x05, 0x02, 0x00}), "min_shares flag 2");
-    expect_refused(bytes({0x01, 0x01, 0x40}), "set_params mask bit 6");
-    expect_refused(bytes({0x01, 0x01, 0x80}), "set_params mask bit 7");
+    expect_refused(bytes({0x02, 0x0D, 0x01, 'P', 0x03}), "pair status 3");
+    expect_refused(bytes({0x02, 0x08, 0x01, 'a', 0x01, 'B', 0x00, 0x04, 0x00, 0x00}), "order flag bit 2");
+    expect_refused(bytes({0x02, 0x08, 0x01, 'a', 0x01, 'B', 0x00, 0x80, 0x00, 0x00}), "order flag bit 7");
+    expect_refused(bytes({0x02, 0x06, 0x01, 'l', 0x01, 0x05, 0x02, 0x00}), "min_shares flag 2");
+    expect_refused(bytes({0x02, 0x01, 0x40}), "set_params mask bit 6");
+    expect_refused(bytes({0x02, 0x01, 0x80}), "set_params mask bit 7");
+    expect_refused(bytes({0x02, 0x02, 0x01, 'P', 0x02, 0x00, 0x10}), "set_pair field bit 12");
+    expect_refused(bytes({0x02, 0x0F, 0x02, 0x01}), "fund_vault user flag 2");
     // Names: empty, longer than 64, characters a name may not hold.
-    expect_refused(bytes({0x01, 0x0A, 0x00}), "empty name");
-    std::string long_name = bytes({0x01, 0x0A, 65}) + std::string(65, 'x');
+    expect_refused(bytes({0x02, 0x0A, 0x00}), "empty name");
+    std::string long_name = bytes({0x02, 0x0A, 65}) + std::string(65, 'x');
     expect_refused(long_name, "65-byte name");
-    expect_refused(bytes({0x01, 0x0A, 0x02, 'a', ' '}), "space in a name");
-    expect_refused(bytes({0x01, 0x0A, 0x01, '"'}), "quote in a name");
-    expect_refused(bytes({0x01, 0x0A, 0x01, '\\'}), "backslash in a name");
-    expect_refused(bytes({0x01, 0x0A, 0x01, 0x7F}), "DEL in a name");
-    expect_refused(bytes({0x01, 0x0A, 0x01, 0x00}), "NUL in a name");
+    expect_refused(bytes({0x02, 0x0A, 0x02, 'a', ' '}), "space in a name");
+    expect_refused(bytes({0x02, 0x0A, 0x01, '"'}), "quote in a name");
+    expect_refused(bytes({0x02, 0x0A, 0x01, '\\'}), "backslash in a name");
+    expect_refused(bytes({0x02, 0x0A, 0x01, 0x7F}), "DEL in a name");
+    expect_refused(bytes({0x02, 0x0A, 0x01, 0x00}), "NUL in a name");
     // Numbers: not the shortest form, or wider than the field.
-    expect_refused(bytes({0x01, 0x04, 0x01, 'a', 0x01, 0x00}), "amount zero as one byte");
-    expect_refused(bytes({0x01, 0x04, 0x01, 'a', 0x02, 0x05, 0x00}), "amount with a leading zero byte");
-    expect_refused(bytes({0x01, 0x8C, 0x01, 0x00}), "time zero as one byte");
-    expect_refused(bytes({0x01, 0x8C, 0x02, 0x05, 0x00}), "time 5 with a redundant byte");
-    expect_refused(bytes({0x01, 0x8C, 0x02, 0xFF, 0xFF}), "time -1 with a redundant sign byte");
-    expect_refused(bytes({0x01, 0x8C, 0x02, 0x80, 0xFF}), "time -128 with a redundant sign byte");
-    expect_refused(bytes({0x01, 0x8C, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9}), "time wider than 64 bits");
-    expect_refused(bytes({0x01, 0x01, 0x02, 0x05, 1, 2, 3, 4, 5}), "max_open_orders wider than 32 bits");
-    std::string wide_amount = bytes({0x01, 0x04, 0x01, 'a', 17}) + std::string(17, '\x01');
+    expect_refused(bytes({0x02, 0x04, 0x01, 'a', 0x01, 0x00}), "amount zero as one byte");
+    expect_refused(bytes({0x02, 0x04, 0x01, 'a', 0x02, 0x05, 0x00}), "amount with a leading zero byte");
+    expect_refused(bytes({0x02, 0x8C, 0x01, 0x00}), "time zero as one byte");
+    expect_refused(bytes({0x02, 0x8C, 0x02, 0x05, 0x00}), "time 5 with a redundant byte");
+    expect_refused(bytes({0x02, 0x8C, 0x02, 0xFF, 0xFF}), "time -1 with a redundant sign byte");
+    expect_refused(bytes({0x02, 0x8C, 0x02, 0x80, 0xFF}), "time -128 with a redundant sign byte");
+    expect_refused(bytes({0x02, 0x8C, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9}), "time wider than 64 bits");
+    expect_refused(bytes({0x02, 0x01, 0x02, 0x05, 1, 2, 3, 4, 5}), "max_open_orders wider than 32 bits");
+    std::string wide_amount = bytes({0x02, 0x04, 0x01, 'a', 17}) + std::string(17, '\x01');
     expect_refused(wide_amount, "amount wider than 128 bits");
-    std::string wide_dec = bytes({0x01, 0x03, 0x01, 0x01, 0x01, 'B', 17}) + std::string(17, '\x01');
+    std::string wide_dec = bytes({0x02, 0x03, 0x01, 0x01, 0x01, 'B', 17}) + std::string(17, '\x01');
     expect_refused(wide_dec, "oracle price wider than 128 bits");
-    expect_refused(bytes({0x01, 0x09, 0x01, 'u', 0x01, 'P', 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
+    expect_refused(bytes({0x02, 0x09, 0x01, 'u', 0x01, 'P', 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
                    "order id wider than 64 bits");
     // A count larger than the input could hold.
-    expect_refused(bytes({0x01, 0x03, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}), "oracle count 2^64-1");
-    expect_refused(bytes({0x01, 0x03, 0x01, 0x02, 0x01, 'X', 0x00}), "oracle count 2 with one price");
+    expect_refused(bytes({0x02, 0x03, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}), "oracle count 2^64-1");
+    expect_refused(bytes({0x02, 0x03, 0x01, 0x02, 0x01, 'X', 0x00}), "oracle count 2 with one price");
 }
 
 // The widest values of each width decode: the shortest-form check must not
@@ -418,8 +442,9 @@ TEST(CommandJson, WritesTheReplayFormat) {
     EXPECT_EQ(to_json({1, OracleUpdate{{{name("BTC"), dec("100")}, {name("ETH"), dec("2.5")}}}}),
               R"({"cmd":"oracle","time":1,"prices":{"BTC":"100","ETH":"2.5"}})"
               "\n");
-    EXPECT_EQ(to_json({std::nullopt, SetPair{name("BTC"), PairParams{dec("1000"), dec("0.05"), dec("500"), dec("0.05"),
-                                                                     dec("0.025")}}}),
+    EXPECT_EQ(to_json({std::nullopt,
+                       SetPair{name("BTC"), PairParams{dec("1000"), dec("0.05"), dec("500"), dec("0.05"), dec("0.025")},
+                               0b11111}}),
               R"({"cmd":"set_pair","pair":"BTC","skew_scale":"1000","max_abs_premium":"0.05","max_abs_oi":"500",)"
               R"("initial_margin_ratio":"0.05","maintenance_margin_ratio":"0.025"})"
               "\n");

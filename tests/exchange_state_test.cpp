@@ -28,6 +28,7 @@ protected:
         params.initial_margin_ratio = dec("0.1");
         journal(core::SetPair{kBtc, params});
         journal(core::OracleUpdate{{{kBtc, dec("100")}}});
+        journal(core::DepositMargin{Name::from("lp"), amt("1000000")});
         journal(core::DepositLiquidity{Name::from("lp"), amt("1000000"), std::nullopt});
         journal(core::DepositMargin{kAlice, amt("1000")});
         journal(core::DepositMargin{kBob, amt("1000")});
@@ -157,11 +158,11 @@ TEST_F(ExchangeStateTest, AcceptedWithdrawalsGoToTheOutboxInOrder) {
     ReadRequest read = ReadRequest::of(ReadKind::Withdrawals);
     const std::string all = state_.read(read).body;
     const std::string alice =
-        R"({"id":6,"trader":")" + std::string(kAlice.view()) + R"(","amount":"100","time":1000000})";
-    const std::string bob = R"({"id":8,"trader":")" + std::string(kBob.view()) + R"(","amount":"250","time":1000000})";
-    EXPECT_EQ(all, R"({"withdrawals":[)" + alice + "," + bob + R"(],"next_after":8})");
-    read.after = 6;
-    EXPECT_EQ(state_.read(read).body, R"({"withdrawals":[)" + bob + R"(],"next_after":8})");
+        R"({"id":7,"trader":")" + std::string(kAlice.view()) + R"(","amount":"100","time":1000000})";
+    const std::string bob = R"({"id":9,"trader":")" + std::string(kBob.view()) + R"(","amount":"250","time":1000000})";
+    EXPECT_EQ(all, R"({"withdrawals":[)" + alice + "," + bob + R"(],"next_after":9})");
+    read.after = 7;
+    EXPECT_EQ(state_.read(read).body, R"({"withdrawals":[)" + bob + R"(],"next_after":9})");
 }
 
 TEST_F(ExchangeStateTest, CancellingAnotherTradersOrderIs403) {

@@ -12,10 +12,7 @@ using namespace ballast::testing;
 
 // 004's market (K 1000, M 0.05, max OI 500, imr 0.05) at oracle 100, with a
 // vault that can pay profits.
-void spec_market_with_vault(Harness& h) {
-    setup_spec_market(h);
-    h.fund_vault("lp", "1000000");
-}
+void spec_market_with_vault(Harness& h) { setup_spec_market(h); }
 
 // ---------------------------------------------------------------------------
 // Finding 1: opening a position with no margin.

@@ -47,6 +47,10 @@ const char* const kSession =
     "\n"
     R"({"cmd":"oracle","time":1000,"prices":{"BTC":"100"}})"
     "\n"
+    R"({"cmd":"deposit_margin","user":"lp","amount":"10000"})"
+    "\n"
+    R"({"cmd":"deposit_liquidity","user":"lp","amount":"10000"})"
+    "\n"
     R"({"cmd":"deposit_margin","user":"alice","amount":"1000"})"
     "\n"
     R"({"cmd":"submit_order","user":"alice","pair":"BTC","size":"50","kind":"market","max_slippage":"0.05","reduce_only":false})"
@@ -65,33 +69,42 @@ TEST(ReplayContract, OneResultLinePerCommandThroughTheBinary) {
     const std::string path = ::testing::TempDir() + "/session.jsonl";
     std::ofstream(path) << kSession;
     const std::vector<std::string> lines = split_lines(run_binary("replay " + path));
-    ASSERT_EQ(lines.size(), 9u);  // ten input lines, one blank
+    ASSERT_EQ(lines.size(), 11u);  // twelve input lines, one blank
     EXPECT_EQ(lines[0], R"({"ok":true,"events":[]})");
     EXPECT_EQ(lines[1], R"({"ok":true,"events":[]})");
     EXPECT_EQ(lines[2], R"({"ok":true,"events":[]})");
-    // 100 * (1 + (0 + 50/2)/1000) = 102.5; the first order takes id 1.
+    // Nobody holds a position, so the deposit is priced at once: an empty vault mints
+    // default_shares_per_amount (1,000,000) per unit, 10000 * 1e6 = 1e10. Its request takes id 1.
     EXPECT_EQ(
         lines[3],
+        R"({"ok":true,"request_id":"1","shares_minted":"10000000000","pending":false,"events":[)"
+        R"({"type":"liquidity_deposited","user":"lp","request_id":"1","amount":"10000","shares":"10000000000"}]})");
+    EXPECT_EQ(lines[4], R"({"ok":true,"events":[]})");
+    // 100 * (1 + (0 + 50/2)/1000) = 102.5; the first order takes id 1.
+    EXPECT_EQ(
+        lines[5],
         R"({"ok":true,"order_id":"1","filled":"50","exec_price":"102.5","rested":"0","events":[{"type":"fill","user":"alice","pair":"BTC","order_id":"1","size":"50","price":"102.5","realized_pnl":"0","fee":"0","funding":"0"}]})");
-    EXPECT_EQ(error_code_of(lines[4]), "invalid_input");
-    EXPECT_EQ(error_code_of(lines[5]), "time_went_backwards");
+    EXPECT_EQ(error_code_of(lines[6]), "invalid_input");
+    EXPECT_EQ(error_code_of(lines[7]), "time_went_backwards");
     // Sell 10 at 120 while a sell of 10 would get 100 * (1 + (50 - 5)/1000) = 104.5: it rests,
     // closing part of the long, so it reserves nothing. Created at the command's time.
     EXPECT_EQ(
-        lines[6],
+        lines[8],
         R"({"ok":true,"order_id":"2","filled":"0","rested":"-10","events":[{"type":"order_rested","user":"alice","pair":"BTC","order_id":"2","size":"-10","limit_price":"120","reduce_only":false,"reserved_margin":"0","created_at":1500}]})");
-    // Vault: balance 0, cost basis 50 * 102.5 = 5125, unrealized 5125 - 100 * 50 = 125; no funding or fees.
-    EXPECT_EQ(lines[7],
-              R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"125","unrealized_funding":"0",)"
-              R"("equity":"125","treasury":"0","events":[]})");
+    // Vault: balance 10000, cost basis 50 * 102.5 = 5125, unrealized 5125 - 100 * 50 = 125;
+    // no funding or fees; nobody owes more than their margin: equity 10125.
+    EXPECT_EQ(lines[9],
+              R"({"ok":true,"balance":"10000","share_supply":"10000000000","unrealized_pnl":"125",)"
+              R"("unrealized_funding":"0","uncollectable":"0","equity":"10125","treasury":"0","pending_deposits":"0",)"
+              R"("backs_positions":true,"events":[]})");
     // Used margin ceil(50 * 100 * 0.05) = 250. Equity 1000 + (50 * 100 - 5125) = 875, so
     // available = min(1000, 875) - 250 - 0 = 625. No maintenance ratio: no liquidation price.
     // The position's own unrealized PnL is the account's: 50 * 100 - 5125 = -125.
     EXPECT_EQ(
-        lines[8],
+        lines[10],
         R"({"ok":true,"margin":"1000","reserved_margin":"0","used_margin":"250","available_margin":"625",)"
         R"("vault_shares":"0","equity":"875","maintenance_margin":"0","unrealized_pnl":"-125",)"
-        R"("accrued_funding":"0","unlocks":[],"positions":{"BTC":{"size":"50","cost_basis":"5125",)"
+        R"("accrued_funding":"0","unlocks":[],"pending_deposits":[],"positions":{"BTC":{"size":"50","cost_basis":"5125",)"
         R"("entry_funding_per_unit":"0","unrealized_pnl":"-125","accrued_funding":"0","liquidation_price":null}},)"
         R"("open_orders":[{"order_id":"2","pair":"BTC","size":"-10","limit_price":"120","reduce_only":false,)"
         R"("reserved_margin":"0","created_at":1500}],"events":[]})");
@@ -185,7 +198,8 @@ TEST(ReplayContract, ABadLineDoesNotStopTheReplay) {
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_EQ(error_code_of(lines[0]), "invalid_input");
     EXPECT_EQ(lines[1], R"({"ok":true,"balance":"0","share_supply":"0","unrealized_pnl":"0","unrealized_funding":"0",)"
-                        R"("equity":"0","treasury":"0","events":[]})");
+                        R"("uncollectable":"0","equity":"0","treasury":"0","pending_deposits":"0",)"
+                        R"("backs_positions":false,"events":[]})");
 }
 
 }  // namespace
@@ -233,6 +247,7 @@ TEST(ReplayContract, RiskCommandsAndFields) {
         R"("initial_margin_ratio":"0.1","maintenance_margin_ratio":"0.05","liquidation_fee_rate":"0.02",)"
         R"("maker_fee_rate":"0","taker_fee_rate":"0","max_funding_velocity":"1","max_abs_funding_rate":"0.05"})",
         R"({"cmd":"oracle","time":0,"prices":{"BTC":"100"}})",
+        R"({"cmd":"deposit_margin","user":"lp","amount":"100000"})",
         R"({"cmd":"deposit_liquidity","user":"lp","amount":"100000"})",
         R"({"cmd":"deposit_margin","user":"alice","amount":"10000"})",
         R"({"cmd":"submit_order","user":"alice","pair":"BTC","size":"500","kind":"market","max_slippage":"0"})",
@@ -245,19 +260,19 @@ TEST(ReplayContract, RiskCommandsAndFields) {
     };
     for (const char* line : lines) replayer.process_line(line, out);
     const auto results = split_lines(out);
-    ASSERT_EQ(results.size(), 12u);
-    for (int i = 0; i < 7; ++i) EXPECT_TRUE(boost::json::parse(results[i]).at("ok").as_bool()) << results[i];
+    ASSERT_EQ(results.size(), 13u);
+    for (int i = 0; i < 8; ++i) EXPECT_TRUE(boost::json::parse(results[i]).at("ok").as_bool()) << results[i];
     // As in RiskFunding.RateRampsThenHitsItsCapInsideTheInterval: rate 0.05, 4.75 per unit.
-    const auto pair = boost::json::parse(results[7]);
+    const auto pair = boost::json::parse(results[8]);
     EXPECT_EQ(pair.at("funding_rate").as_string(), "0.05");
     EXPECT_EQ(pair.at("cumulative_funding_per_unit").as_string(), "4.75");
     EXPECT_EQ(pair.at("status").as_string(), "active");
     EXPECT_EQ(pair.at("maintenance_margin_ratio").as_string(), "0.05");
     // Equity 10000 - 2375 is far above maintenance 2500.
-    EXPECT_EQ(error_code_of(results[8]), "not_liquidatable");
-    EXPECT_TRUE(boost::json::parse(results[9]).at("ok").as_bool());
-    EXPECT_EQ(error_code_of(results[10]), "market_paused");
-    EXPECT_EQ(error_code_of(results[11]), "invalid_input");
+    EXPECT_EQ(error_code_of(results[9]), "not_liquidatable");
+    EXPECT_TRUE(boost::json::parse(results[10]).at("ok").as_bool());
+    EXPECT_EQ(error_code_of(results[11]), "market_paused");
+    EXPECT_EQ(error_code_of(results[12]), "invalid_input");
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ TEST(RiskFunding, RateRampsThenHitsItsCapInsideTheInterval) {
     p.max_abs_funding_rate = dec("0.05");  // per day
     set_pair(h, p);
     h.oracle({{"BTC", "100"}}, 0);
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "10000");
     ASSERT_TRUE(h.submit_market("alice", "BTC", "500", "0", false, 0).ok());  // skew 500: v = 0.5/day
     h.oracle({{"BTC", "100"}}, kDay);
@@ -61,7 +61,7 @@ TEST(RiskFunding, ShortsAreOwedWhenLongsPay) {
     p.max_abs_funding_rate = dec("1");
     set_pair(h, p);
     h.oracle({{"BTC", "100"}}, 0);
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("bob", "10000");
     h.deposit_margin("carol", "10000");
     h.submit_market("bob", "BTC", "300", "0", false, 0);
@@ -82,7 +82,7 @@ TEST(RiskFunding, AccruesUpToTheTimeOfTheCommandThatMovesTheSkew) {
     p.max_abs_funding_rate = dec("1");
     set_pair(h, p);
     h.oracle({{"BTC", "100"}}, 0);
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "10000");
     h.deposit_margin("bob", "10000");
     ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());  // skew 100: v = 0.1/day
@@ -109,7 +109,7 @@ TEST(RiskFees, MakerAndTakerPartsBySkewDirection) {
     set_pair(h, p);
     ASSERT_TRUE(h.run(SetParams{.protocol_fee_share = dec("0.2")}).ok());
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("bob", "2000");
     h.deposit_margin("alice", "2000");
     // Bob buys 100 at skew 0: all taker, ceil(100 * 100 * 0.003) = 30; treasury floor(30 * 0.2) = 6.
@@ -132,6 +132,7 @@ TEST(RiskFees, MarginCheckIncludesTheWorstCaseFee) {
     p.taker_fee_rate = dec("0.003");
     set_pair(h, p);
     h.oracle({{"BTC", "100"}});
+    h.fund_vault("lp", "1000000");
     // 150 at 100: initial margin 1500 plus ceil(150 * 100 * 0.003) = 45.
     h.deposit_margin("alice", "1544");
     EXPECT_EQ(h.submit_market("alice", "BTC", "-150", "0").error, ErrorCode::InsufficientMargin);
@@ -150,7 +151,7 @@ TEST(RiskLiquidation, FeeCappedByWhatMarginIsLeft) {
     p.liquidation_fee_rate = dec("0.04");
     set_pair(h, p);
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "1000");
     ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0").ok());  // cost 10000, initial margin exactly 1000
     // At 95: equity 1000 - 500 = 500 >= maintenance 100 * 95 * 0.05 = 475: safe.
@@ -178,7 +179,7 @@ TEST(RiskLiquidation, LossBeyondMarginIsBadDebt) {
     p.liquidation_fee_rate = dec("0.04");
     set_pair(h, p);
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "1000");
     h.submit_market("alice", "BTC", "100", "0");
     // At 85 the loss is 1500 against 1000 of margin: 500 of bad debt, no fee left to take.
@@ -199,7 +200,7 @@ TEST(RiskLiquidation, ProfitInOnePairCoversLossInAnother) {
     set_pair(h, p, "BTC");
     set_pair(h, p, "ETH");
     h.oracle({{"BTC", "100"}, {"ETH", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "2000");
     h.submit_market("alice", "BTC", "100", "0");   // long BTC, cost 10000
     h.submit_market("alice", "ETH", "-100", "0");  // short ETH, proceeds 10000
@@ -218,7 +219,7 @@ TEST(RiskLiquidation, ForceCloseCommand) {
     PairParams p = flat_pair();
     set_pair(h, p);
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "5000");
     h.submit_market("alice", "BTC", "100", "0");
     EXPECT_EQ(h.run(ForceClose{name("alice"), name("carol")}).error, ErrorCode::NotLiquidatable);
@@ -237,7 +238,7 @@ TEST(RiskAdl, DeleveragesTheMostProfitableAccountUntilTheVaultRecovers) {
     set_pair(h, flat_pair());
     ASSERT_TRUE(h.run(SetParams{.adl_trigger_ratio = dec("0.05")}).ok());
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "1000");
+    h.fund_vault("lp", "1000");
     h.deposit_margin("bob", "2000");
     h.deposit_margin("dave", "2000");
     h.submit_market("bob", "BTC", "100", "0");
@@ -269,6 +270,7 @@ TEST(RiskSafety, SubmissionChecksInOrder) {
     set_pair(h, p);
     ASSERT_TRUE(h.run(SetParams{.max_oracle_age_ms = 1000}).ok());
     h.oracle({{"BTC", "100"}}, 0);
+    h.fund_vault("lp", "1000000");
     h.deposit_margin("alice", "100000");
     // Band: 100 * (1 +/- 0.1) = [90, 110], inclusive.
     EXPECT_EQ(h.submit_limit("alice", "BTC", "10", "89.99", false, 0).error, ErrorCode::PriceOutOfBand);
@@ -291,7 +293,7 @@ TEST(RiskSafety, PausedAndReduceOnlyMarkets) {
     Harness h;
     set_pair(h, flat_pair());
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "10000");
     h.submit_market("alice", "BTC", "10", "0");
     const OrderId bid = submit_reply(h.submit_limit("alice", "BTC", "10", "95")).order_id;
@@ -326,7 +328,7 @@ TEST(RiskMargin, UnrealizedLossesCountAgainstAvailableMarginProfitsDoNot) {
     Harness h;
     set_pair(h, flat_pair());
     h.oracle({{"BTC", "100"}});
-    h.deposit_liquidity("lp", "100000");
+    h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "2000");
     h.submit_market("alice", "BTC", "10", "0");  // used 100
     h.oracle({{"BTC", "90"}});

@@ -53,6 +53,8 @@ protected:
                        R"("max_abs_oi":"500","initial_margin_ratio":"0.1"})",
                        "Bearer admin-secret"));
         expect_ok(call("POST", "/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer oracle-secret"));
+        sequencer_->call(
+            sequencer::WriteRequest{core::DepositMargin{Name::from("lp"), amt("1000000")}, std::nullopt, {}, false});
         sequencer_->call(sequencer::WriteRequest{
             core::DepositLiquidity{Name::from("lp"), amt("1000000"), std::nullopt}, std::nullopt, {}, false});
         expect_ok(deposit(kAliceKey, "0xdeposit-a", "10000"));

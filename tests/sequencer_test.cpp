@@ -42,6 +42,7 @@ void run_session(Sequencer& s, int orders) {
     params.initial_margin_ratio = dec("0.1");
     ASSERT_EQ(s.call(write_of(core::SetPair{kBtc, params})).status, 200);
     ASSERT_EQ(s.call(write_of(core::OracleUpdate{{{kBtc, dec("100")}}})).status, 200);
+    ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("lp"), amt("1000000")})).status, 200);
     ASSERT_EQ(s.call(write_of(core::DepositLiquidity{Name::from("lp"), amt("1000000"), std::nullopt})).status, 200);
     for (int u = 0; u < 4; ++u)
         ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("u" + std::to_string(u)), amt("100000")})).status,
@@ -84,7 +85,7 @@ TEST(Sequencer, RecoversToTheSameStateFromTheJournalAlone) {
     const RecoveryReport report = again.recover();
     EXPECT_FALSE(report.snapshot_seq);
     EXPECT_EQ(report.replayed, last);
-    EXPECT_EQ(report.last_seq, 47u);  // 7 setup commands + 40 orders
+    EXPECT_EQ(report.last_seq, 48u);  // 8 setup commands + 40 orders
     EXPECT_EQ(again.state().state_hash(), hash);
 }
 
@@ -113,8 +114,8 @@ TEST(Sequencer, RecoversFromASnapshotPlusTheJournalTail) {
     const RecoveryReport report = again.recover();
     ASSERT_TRUE(report.snapshot_seq);
     EXPECT_GT(*report.snapshot_seq, 0u);
-    EXPECT_LT(*report.snapshot_seq, 47u);
-    EXPECT_EQ(report.replayed, 47u - *report.snapshot_seq);
+    EXPECT_LT(*report.snapshot_seq, 48u);
+    EXPECT_EQ(report.replayed, 48u - *report.snapshot_seq);
     again.start();
     EXPECT_EQ(again.call(ReadRequest::of(ReadKind::Status)).body, hash);
 }
@@ -151,12 +152,12 @@ TEST(Sequencer, CancelAllIsJournaledAsOneCancelPerOrder) {
     run_session(s, 6);  // orders 1..6, users u0..u3: u0 placed orders 1 and 5
     const Response r = s.call(WriteRequest{CancelAllOrders{Name::from("u0"), kBtc}, std::nullopt, {}, false});
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, R"({"canceled":[1,5],"seq":15})");
+    EXPECT_EQ(r.body, R"({"canceled":[1,5],"seq":16})");
     s.stop();
     const auto records = read_journal(dir.path());
-    ASSERT_EQ(records.size(), 15u);
-    EXPECT_EQ(std::get<core::CancelOrder>(records[13].command.body).order_id, 1u);
-    EXPECT_EQ(std::get<core::CancelOrder>(records[14].command.body).order_id, 5u);
+    ASSERT_EQ(records.size(), 16u);
+    EXPECT_EQ(std::get<core::CancelOrder>(records[14].command.body).order_id, 1u);
+    EXPECT_EQ(std::get<core::CancelOrder>(records[15].command.body).order_id, 5u);
 }
 
 TEST(Sequencer, EveryFsyncPolicyRecoversTheSameState) {
@@ -206,7 +207,7 @@ TEST(Sequencer, AnIdempotentRetryAfterARestartGetsTheFirstReply) {
     order.idempotency_key.clear();
     EXPECT_EQ(again.call(order).status, 409) << "the nonce is remembered too";
     again.stop();
-    EXPECT_EQ(read_journal(dir.path()).size(), 8u) << "7 setup commands and the order, once";
+    EXPECT_EQ(read_journal(dir.path()).size(), 9u) << "8 setup commands and the order, once";
 }
 
 TEST(Sequencer, RefusesRequestsWhenNotRunning) {

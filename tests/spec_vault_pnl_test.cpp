@@ -31,7 +31,7 @@ void setup(Harness& h) {
     h.set_pair(kPair, PairSpec{.max_abs_premium = "0", .max_abs_oi = "1000000"});
     h.oracle({{kPair, "50000"}});
     // The vault can pay realized profits (004 test 2.3 settles 4,000 to Alice).
-    h.deposit_liquidity("lp", "10000000");
+    h.fund_vault("lp", "10000000");
 }
 
 // Moves the oracle to `price` and fills `size` for `user` at market; returns the fill.

@@ -1,5 +1,6 @@
 #include "api/command_decoder.hpp"
 
+#include <array>
 #include <limits>
 
 namespace ballast::api {
@@ -67,26 +68,31 @@ core::CommandBody decode_body(std::string_view cmd, Fields& f) {
         return core::UnlockLiquidity{f.name("user"), f.amount("shares_to_burn")};
     }
     if (same(cmd, "set_pair")) {
-        f.allow_only({"pair", "skew_scale", "max_abs_premium", "max_abs_oi", "initial_margin_ratio",
-                      "maintenance_margin_ratio", "liquidation_fee_rate", "maker_fee_rate", "taker_fee_rate",
-                      "max_funding_velocity", "max_abs_funding_rate", "max_limit_price_deviation",
-                      "min_order_notional"});
+        // "pair" and the parameters of core/pair_fields.hpp; those omitted keep their values.
+        static const auto names = [] {
+            std::array<std::string_view, core::kPairFields.size() + 1> n{};
+            n[0] = "pair";
+            for (std::size_t i = 0; i < core::kPairFields.size(); ++i) n[i + 1] = core::kPairFields[i].name;
+            return n;
+        }();
+        f.allow_only(names.begin(), names.end());
         core::SetPair p;
         p.pair = f.name("pair");
-        core::PairParams& q = p.params;
-        q.skew_scale = f.decimal("skew_scale");
-        q.max_abs_premium = f.decimal("max_abs_premium");
-        q.max_abs_oi = f.decimal("max_abs_oi");
-        q.initial_margin_ratio = f.decimal("initial_margin_ratio");
-        q.maintenance_margin_ratio = f.optional_decimal("maintenance_margin_ratio").value_or(Dec::zero());
-        q.liquidation_fee_rate = f.optional_decimal("liquidation_fee_rate").value_or(Dec::zero());
-        q.maker_fee_rate = f.optional_decimal("maker_fee_rate").value_or(Dec::zero());
-        q.taker_fee_rate = f.optional_decimal("taker_fee_rate").value_or(Dec::zero());
-        q.max_funding_velocity = f.optional_decimal("max_funding_velocity").value_or(Dec::zero());
-        q.max_abs_funding_rate = f.optional_decimal("max_abs_funding_rate").value_or(Dec::zero());
-        q.max_limit_price_deviation = f.optional_decimal("max_limit_price_deviation").value_or(Dec::zero());
-        q.min_order_notional = f.optional_decimal("min_order_notional").value_or(Dec::zero());
+        p.given = 0;
+        for (std::size_t i = 0; i < core::kPairFields.size(); ++i) {
+            if (const auto value = f.optional_decimal(core::kPairFields[i].name)) {
+                p.params.*core::kPairFields[i].member = *value;
+                p.given |= core::pair_field_bit(i);
+            }
+        }
         return p;
+    }
+    if (same(cmd, "fund_vault")) {
+        f.allow_only({"user", "amount"});
+        core::FundVault v;
+        if (f.find("user")) v.user = f.name("user");
+        v.amount = f.amount("amount");
+        return v;
     }
     if (same(cmd, "set_params")) {
         f.allow_only({"vault_cooldown_ms", "max_open_orders", "default_shares_per_amount", "max_oracle_age_ms",

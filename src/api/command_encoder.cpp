@@ -40,6 +40,7 @@ private:
     static std::string_view name_of(const QueryVault&) { return "query_vault"; }
     static std::string_view name_of(const SetPairStatus&) { return "set_pair_status"; }
     static std::string_view name_of(const ForceClose&) { return "force_close"; }
+    static std::string_view name_of(const FundVault&) { return "fund_vault"; }
 
     void name(std::string_view key, const Name& value) { w_.key(key).plain_string(value.view()); }
     void optional_decimal(std::string_view key, Dec value) {
@@ -56,19 +57,13 @@ private:
     }
     void fields(const SetPair& c) {
         name("pair", c.pair);
-        const PairParams& p = c.params;
-        w_.key("skew_scale").decimal(p.skew_scale);
-        w_.key("max_abs_premium").decimal(p.max_abs_premium);
-        w_.key("max_abs_oi").decimal(p.max_abs_oi);
-        w_.key("initial_margin_ratio").decimal(p.initial_margin_ratio);
-        optional_decimal("maintenance_margin_ratio", p.maintenance_margin_ratio);
-        optional_decimal("liquidation_fee_rate", p.liquidation_fee_rate);
-        optional_decimal("maker_fee_rate", p.maker_fee_rate);
-        optional_decimal("taker_fee_rate", p.taker_fee_rate);
-        optional_decimal("max_funding_velocity", p.max_funding_velocity);
-        optional_decimal("max_abs_funding_rate", p.max_abs_funding_rate);
-        optional_decimal("max_limit_price_deviation", p.max_limit_price_deviation);
-        optional_decimal("min_order_notional", p.min_order_notional);
+        for (std::size_t i = 0; i < kPairFields.size(); ++i) {
+            if (c.given & pair_field_bit(i)) w_.key(kPairFields[i].name).decimal(c.params.*kPairFields[i].member);
+        }
+    }
+    void fields(const FundVault& c) {
+        if (c.user) name("user", *c.user);
+        w_.key("amount").amount(c.amount);
     }
     void fields(const OracleUpdate& c) {
         w_.key("prices").begin_object();

@@ -71,9 +71,15 @@ public:
     const json::element* cmd() const { return present(cmd_); }
     const json::element* time() const { return present(time_); }
 
-    void allow_only(std::initializer_list<std::string_view> names) {
+    void allow_only(std::initializer_list<std::string_view> names) { allow_only(names.begin(), names.end()); }
+
+    template <typename It>
+    void allow_only(It first, It last) {
         name_count_ = 0;
-        for (std::string_view n : names) names_[name_count_++] = n;
+        for (It it = first; it != last; ++it) {
+            if (name_count_ == kMaxFields) fail("too many fields");
+            names_[name_count_++] = *it;
+        }
         // Clients usually send fields in the documented order, so the search
         // starts where the previous match left off.
         std::size_t next = 0;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,19 @@ public:
     void decimal(core::Dec value);
     void amount(core::Amount value);
     void wide_integer(core::i128 value);
+    // A figure the engine could not compute in range is null.
+    void decimal(const std::optional<core::Dec>& value) {
+        if (value)
+            decimal(*value);
+        else
+            null();
+    }
+    void amount(const std::optional<core::Amount>& value) {
+        if (value)
+            amount(*value);
+        else
+            null();
+    }
 
 private:
     void open(char bracket) {

@@ -40,6 +40,7 @@ private:
         order_id(id);
     }
     void type(std::string_view name) { w_.key("type").plain_string(name); }
+    void request_id(std::uint64_t id) { w_.key("request_id").wide_integer(id); }
 
     void fields(const std::monostate&) {}
     void fields(const SubmitOrderReply& r) {
@@ -48,10 +49,16 @@ private:
         if (r.exec_price) w_.key("exec_price").decimal(*r.exec_price);
         w_.key("rested").decimal(r.rested);
     }
-    void fields(const DepositLiquidityReply& r) { w_.key("shares_minted").amount(r.shares_minted); }
+    void fields(const DepositLiquidityReply& r) {
+        request_id(r.request_id);
+        w_.key("shares_minted").amount(r.shares_minted);
+        w_.key("pending").boolean(!r.shares_minted.has_value());
+    }
     void fields(const UnlockLiquidityReply& r) {
-        w_.key("amount_to_release").amount(r.amount_to_release);
+        request_id(r.request_id);
+        w_.key("shares").amount(r.shares);
         w_.key("end_time").integer(r.end_time);
+        w_.key("amount").amount(r.amount);
     }
     void fields(const UserView& v) {
         w_.key("margin").amount(v.margin);
@@ -66,8 +73,18 @@ private:
         w_.key("unlocks").begin_array();
         for (const Unlock& u : v.unlocks) {
             w_.begin_object();
-            w_.key("amount").amount(u.amount);
+            request_id(u.seq);
+            w_.key("shares").amount(u.shares);
+            w_.key("amount").amount(u.priced ? std::optional(u.amount) : std::nullopt);
             w_.key("end_time").integer(u.end_time);
+            w_.end_object();
+        }
+        w_.end_array();
+        w_.key("pending_deposits").begin_array();
+        for (const PendingDeposit& d : v.pending_deposits) {
+            w_.begin_object();
+            request_id(d.seq);
+            w_.key("amount").amount(d.amount);
             w_.end_object();
         }
         w_.end_array();
@@ -78,34 +95,16 @@ private:
         w_.end_array();
     }
     void fields(const PairView& v) {
-        if (v.oracle_price)
-            w_.key("oracle_price").decimal(*v.oracle_price);
-        else
-            w_.key("oracle_price").null();
+        w_.key("oracle_price").decimal(v.oracle_price);
         w_.key("long_oi").decimal(v.long_oi);
         w_.key("short_oi").decimal(v.short_oi);
         w_.key("skew").decimal(v.skew);
-        if (v.marginal_price)
-            w_.key("marginal_price").decimal(*v.marginal_price);
-        else
-            w_.key("marginal_price").null();
+        w_.key("marginal_price").decimal(v.marginal_price);
         w_.key("oi_weighted_entry_price").wide_integer(v.oi_weighted_entry_price);
         w_.key("funding_rate").decimal(v.funding_rate);
         w_.key("cumulative_funding_per_unit").decimal(v.cumulative_funding_per_unit);
         w_.key("status").plain_string(pair_status_name(v.status));
-        const PairParams& p = v.params;
-        w_.key("skew_scale").decimal(p.skew_scale);
-        w_.key("max_abs_premium").decimal(p.max_abs_premium);
-        w_.key("max_abs_oi").decimal(p.max_abs_oi);
-        w_.key("initial_margin_ratio").decimal(p.initial_margin_ratio);
-        w_.key("maintenance_margin_ratio").decimal(p.maintenance_margin_ratio);
-        w_.key("liquidation_fee_rate").decimal(p.liquidation_fee_rate);
-        w_.key("maker_fee_rate").decimal(p.maker_fee_rate);
-        w_.key("taker_fee_rate").decimal(p.taker_fee_rate);
-        w_.key("max_funding_velocity").decimal(p.max_funding_velocity);
-        w_.key("max_abs_funding_rate").decimal(p.max_abs_funding_rate);
-        w_.key("max_limit_price_deviation").decimal(p.max_limit_price_deviation);
-        w_.key("min_order_notional").decimal(p.min_order_notional);
+        for (const PairField& f : kPairFields) w_.key(f.name).decimal(v.params.*f.member);
         w_.key("bids").begin_array();
         for (const OrderView& o : v.bids) order(o, /*with_user=*/true);
         w_.end_array();
@@ -118,8 +117,11 @@ private:
         w_.key("share_supply").amount(v.share_supply);
         w_.key("unrealized_pnl").decimal(v.unrealized_pnl);
         w_.key("unrealized_funding").decimal(v.unrealized_funding);
+        w_.key("uncollectable").decimal(v.uncollectable);
         w_.key("equity").decimal(v.equity);
         w_.key("treasury").amount(v.treasury);
+        w_.key("pending_deposits").amount(v.pending_deposits);
+        w_.key("backs_positions").boolean(v.backs_positions);
     }
 
     void order(const OrderView& o, bool with_user) { write_order_view(w_, engine_, o, with_user); }
@@ -187,8 +189,47 @@ private:
     void event_fields(const LiquidityReleasedEvent& e) {
         type("liquidity_released");
         user(e.user);
+        request_id(e.seq);
+        w_.key("shares").amount(e.shares);
+        w_.key("amount").amount(e.amount);
+        w_.key("value_at_request").amount(e.value_at_request);
+        w_.key("end_time").integer(e.end_time);
+    }
+    void event_fields(const LiquidityDepositedEvent& e) {
+        type("liquidity_deposited");
+        user(e.user);
+        request_id(e.seq);
+        w_.key("amount").amount(e.amount);
+        w_.key("shares").amount(e.shares);
+    }
+    void event_fields(const DepositRefundedEvent& e) {
+        type("deposit_refunded");
+        user(e.user);
+        request_id(e.seq);
+        w_.key("amount").amount(e.amount);
+        w_.key("reason").plain_string(refund_reason_name(e.reason));
+    }
+    void event_fields(const UnlockPricedEvent& e) {
+        type("unlock_priced");
+        user(e.user);
+        request_id(e.seq);
+        w_.key("shares").amount(e.shares);
         w_.key("amount").amount(e.amount);
         w_.key("end_time").integer(e.end_time);
+    }
+    void event_fields(const UnlockCanceledEvent& e) {
+        type("unlock_canceled");
+        user(e.user);
+        request_id(e.seq);
+        w_.key("shares").amount(e.shares);
+    }
+    void event_fields(const VaultFundedEvent& e) {
+        type("vault_funded");
+        if (e.user == kNoUser)
+            w_.key("from").plain_string("treasury");
+        else
+            user(e.user);
+        w_.key("amount").amount(e.amount);
     }
     void event_fields(const VaultShortfallEvent& e) {
         type("vault_shortfall");
@@ -241,10 +282,7 @@ void write_positions(JsonWriter& w, const Engine& engine, std::span<const Positi
         w.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
         w.key("unrealized_pnl").decimal(p.unrealized_pnl);
         w.key("accrued_funding").decimal(p.accrued_funding);
-        if (p.liquidation_price)
-            w.key("liquidation_price").decimal(*p.liquidation_price);
-        else
-            w.key("liquidation_price").null();
+        w.key("liquidation_price").decimal(p.liquidation_price);
         w.end_object();
     }
     w.end_object();

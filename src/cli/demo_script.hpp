@@ -12,7 +12,9 @@ inline constexpr const char* kDemoScript =
 {"cmd":"set_pair","pair":"BTC","skew_scale":"1000","max_abs_premium":"0.05","max_abs_oi":"500","initial_margin_ratio":"0.05"}
 {"cmd":"oracle","time":1000,"prices":{"BTC":"100"}}
 
-# An LP seeds the vault; it is the counterparty to every trade.
+# An LP funds its account and moves it into the vault, the counterparty to every
+# trade. Nobody holds a position yet, so the deposit is priced at once.
+{"cmd":"deposit_margin","time":1000,"user":"lp","amount":"100000"}
 {"cmd":"deposit_liquidity","time":1000,"user":"lp","amount":"100000"}
 
 # Alice and Bob fund their trading accounts.

@@ -38,6 +38,8 @@ std::vector<core::CommandBody> bootstrap_commands(const ServeConfig& config, con
         if (!engine.find_pair(market.set_pair.pair)) commands.emplace_back(market.set_pair);
     }
     if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero()) {
+        // The LP funds its margin through the bridge, then moves it into the vault.
+        commands.emplace_back(core::DepositMargin{core::Name::from("demo-lp"), config.demo.seed_vault});
         commands.emplace_back(
             core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
         for (const char* trader : kDemoTraders)

@@ -7,7 +7,7 @@ namespace ballast::core {
 namespace {
 
 // Adding a command means a tag here, an encode_body overload and a decode case.
-static_assert(std::variant_size_v<CommandBody> == 14, "a new command needs a tag in the command codec");
+static_assert(std::variant_size_v<CommandBody> == 15, "a new command needs a tag in the command codec");
 
 enum Tag : std::uint8_t {
     kSetParams = 1,
@@ -24,6 +24,7 @@ enum Tag : std::uint8_t {
     kQueryVault = 12,
     kSetPairStatus = 13,
     kForceClose = 14,
+    kFundVault = 15,
 };
 
 constexpr std::uint8_t kTagMask = 0x1F;
@@ -51,6 +52,7 @@ constexpr std::uint8_t tag_of(const QueryPair&) { return kQueryPair; }
 constexpr std::uint8_t tag_of(const QueryVault&) { return kQueryVault; }
 constexpr std::uint8_t tag_of(const SetPairStatus&) { return kSetPairStatus; }
 constexpr std::uint8_t tag_of(const ForceClose&) { return kForceClose; }
+constexpr std::uint8_t tag_of(const FundVault&) { return kFundVault; }
 
 void encode_body(ByteWriter& w, const SetParams& c) {
     const std::uint8_t mask = static_cast<std::uint8_t>(
@@ -67,7 +69,20 @@ void encode_body(ByteWriter& w, const SetParams& c) {
 
 void encode_body(ByteWriter& w, const SetPair& c) {
     w.name(c.pair);
-    write_pair_params(w, c.params);
+    w.var_unsigned(c.given);
+    for (std::size_t i = 0; i < kPairFields.size(); ++i) {
+        if (c.given & pair_field_bit(i)) w.dec(c.params.*kPairFields[i].member);
+    }
+}
+
+void decode_set_pair(ByteReader& r, SetPair& c) {
+    c.pair = r.name();
+    const std::uint64_t given = r.var_u64();
+    if (given & ~std::uint64_t{kAllPairFields}) r.fail("unknown set_pair field bits");
+    c.given = static_cast<PairFieldMask>(given & kAllPairFields);
+    for (std::size_t i = 0; i < kPairFields.size() && r.ok(); ++i) {
+        if (c.given & pair_field_bit(i)) c.params.*kPairFields[i].member = r.dec();
+    }
 }
 
 void encode_body(ByteWriter& w, const OracleUpdate& c) {
@@ -132,6 +147,12 @@ void encode_body(ByteWriter& w, const ForceClose& c) {
     w.name(c.caller);
 }
 
+void encode_body(ByteWriter& w, const FundVault& c) {
+    w.boolean(c.user.has_value());
+    if (c.user) w.name(*c.user);
+    w.amount(c.amount);
+}
+
 void decode_set_params(ByteReader& r, SetParams& c) {
     const std::uint8_t mask = r.u8();
     if (mask >> kSetParamsFields) r.fail("unknown set_params field bits");
@@ -172,12 +193,7 @@ void decode_submit_order(ByteReader& r, SubmitOrder& c) {
 void decode_body(ByteReader& r, std::uint8_t tag, CommandBody& body) {
     switch (tag) {
         case kSetParams: decode_set_params(r, body.emplace<SetParams>()); return;
-        case kSetPair: {
-            SetPair& c = body.emplace<SetPair>();
-            c.pair = r.name();
-            c.params = read_pair_params(r);
-            return;
-        }
+        case kSetPair: decode_set_pair(r, body.emplace<SetPair>()); return;
         case kOracleUpdate: decode_oracle_update(r, body); return;
         case kDepositMargin: {
             DepositMargin& c = body.emplace<DepositMargin>();
@@ -227,6 +243,12 @@ void decode_body(ByteReader& r, std::uint8_t tag, CommandBody& body) {
             ForceClose& c = body.emplace<ForceClose>();
             c.user = r.name();
             c.caller = r.name();
+            return;
+        }
+        case kFundVault: {
+            FundVault& c = body.emplace<FundVault>();
+            if (r.boolean()) c.user = r.name();
+            c.amount = r.amount();
             return;
         }
         default: r.fail("unknown command tag");

@@ -1,11 +1,11 @@
 // Commands <-> compact binary, the journal's encoding of what the engine was told.
 //
-// Version 1. Integers are little-endian; "var" is byte_codec.hpp's shortest
+// Version 2. Integers are little-endian; "var" is byte_codec.hpp's shortest
 // length-prefixed form (vu: unsigned, vi: signed two's complement), a name is
 // a length byte (1..64) and its characters, a Dec is vi(raw) and an Amount
 // vu(units).
 //
-//   command := version u8 (= 1) | head u8 | [time vi] | body
+//   command := version u8 (= 2) | head u8 | [time vi] | body
 //   head    := tag (bits 0-4) | 0x80 when a time follows; bits 5-6 are zero
 //
 //   tag body
@@ -14,7 +14,8 @@
 //                        vault_cooldown_ms vi, max_open_orders vu,
 //                        default_shares_per_amount amount, max_oracle_age_ms vi,
 //                        adl_trigger_ratio dec, protocol_fee_share dec
-//    2  SetPair          pair, the 12 PairParams decs in declaration order
+//    2  SetPair          pair, given vu (bit i: kPairFields[i] is set; bits 12+
+//                        zero), then the given fields' decs in table order
 //    3  OracleUpdate     count vu, then count x (pair, price dec)
 //    4  DepositMargin    user, amount
 //    5  WithdrawMargin   user, amount
@@ -28,6 +29,10 @@
 //   12  QueryVault       (nothing)
 //   13  SetPairStatus    pair, status u8 (0 active, 1 reduce_only, 2 paused)
 //   14  ForceClose       user, caller
+//   15  FundVault        has_user u8 (0/1), [user], amount
+//
+// Version 1 (before the vault's deposits drew on margin) is refused: its
+// journals do not replay to the same state under the current rules.
 //
 // Every field of a command is carried, so decoding gives back an equal
 // command, and the encoding is canonical: a decoded command re-encodes to the
@@ -43,7 +48,7 @@
 
 namespace ballast::core {
 
-inline constexpr std::uint8_t kCommandCodecVersion = 1;
+inline constexpr std::uint8_t kCommandCodecVersion = 2;
 
 // Appends the encoding. Names must be valid (Name::is_valid), as every
 // decoder that produces commands ensures; an empty Name encodes, but is refused

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/name.hpp"
+#include "core/pair_fields.hpp"
 #include "core/types.hpp"
 
 namespace ballast::core {
@@ -21,12 +22,14 @@ struct SetParams {
     std::optional<Dec> protocol_fee_share{};
 };
 
-// Creates the pair, or replaces all the parameters of an existing one. Risk
-// parameters not given are zero: off (a zero maintenance margin ratio means
-// the pair's positions are never liquidated).
+// Creates the pair, or changes the parameters of an existing one. `given`
+// says which fields of `params` the command sets (core/pair_fields.hpp): a
+// new pair needs the spec's four and leaves the others zero (off); an
+// existing pair keeps every parameter not given.
 struct SetPair {
     Name pair;
     PairParams params;
+    PairFieldMask given = kAllPairFields;
 };
 
 struct PriceUpdate {
@@ -49,15 +52,30 @@ struct WithdrawMargin {
     Amount amount;
 };
 
+// Moves `amount` of the user's available margin toward the vault. It is
+// priced into shares at once when no position is open anywhere, otherwise at
+// the first oracle update after it that reprices every pair with open
+// interest; a deposit that would mint fewer than min_shares_to_mint then
+// goes back to the margin.
 struct DepositLiquidity {
     Name user;
     Amount amount;
     std::optional<Amount> min_shares_to_mint;
 };
 
+// Locks shares for release after the cooldown. Priced like a deposit; the
+// release pays the lesser of that value and the value at release, to the
+// user's margin, once the vault can pay it without leaving winning traders unpaid.
 struct UnlockLiquidity {
     Name user;
     Amount shares_to_burn;
+};
+
+// Recapitalizes the vault without minting shares: from the user's available
+// margin or, without a user, from the treasury. An admin command.
+struct FundVault {
+    std::optional<Name> user;
+    Amount amount;
 };
 
 enum class OrderKind : std::uint8_t { Market, Limit };
@@ -103,7 +121,7 @@ struct QueryVault {};
 
 using CommandBody =
     std::variant<SetParams, SetPair, OracleUpdate, DepositMargin, WithdrawMargin, DepositLiquidity, UnlockLiquidity,
-                 SubmitOrder, CancelOrder, QueryUser, QueryPair, QueryVault, SetPairStatus, ForceClose>;
+                 SubmitOrder, CancelOrder, QueryUser, QueryPair, QueryVault, SetPairStatus, ForceClose, FundVault>;
 
 struct Command {
     std::optional<TimeMs> time;  // absent: the engine's clock stays where it is

@@ -9,6 +9,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "core/limits.hpp"
 #include "core/pricing.hpp"
 
 namespace ballast::core {
@@ -30,7 +31,10 @@ Outcome Engine::apply(const Command& command) {
     }
     committed_ = false;
     now_ = command.time.value_or(clock_);
+    due_work_.reset();
     try {
+        // With nobody exposed, LP requests due are settled ahead of the command.
+        if (vault_work_due()) due_work_ = plan_vault_work(VaultMark{});
         Result result = dispatch(command);
         if (auto* rejection = std::get_if<Rejection>(&result)) {
             outcome.error = rejection->code;
@@ -51,6 +55,7 @@ Outcome Engine::apply(const Command& command) {
         outcome.message = "a result does not fit the number range";
     }
     now_ = clock_;  // a rejected command's time was never reached
+    due_work_.reset();
     return outcome;
 }
 
@@ -61,17 +66,10 @@ Engine::Result Engine::dispatch(const Command& command) {
 void Engine::accept() {
     committed_ = true;
     clock_ = now_;
-    release_matured_unlocks();
-}
-
-void Engine::release_matured_unlocks() {
-    while (!releases_.empty() && releases_.top().end_time <= clock_) {
-        const PendingRelease due = releases_.top();
-        releases_.pop();
-        std::vector<Unlock>& unlocks = users_[due.user].unlocks;
-        const auto it = std::find_if(unlocks.begin(), unlocks.end(), [&](const Unlock& u) { return u.seq == due.seq; });
-        events_.push_back(LiquidityReleasedEvent{due.user, it->amount, it->end_time});
-        unlocks.erase(it);
+    if (due_work_) {
+        apply_vault_work(*due_work_);
+        due_work_.reset();
+        refresh_vault_backing();
     }
 }
 
@@ -224,13 +222,20 @@ Dec Engine::vault_unrealized_funding(Rounding rounding) const {
     return total;
 }
 
-Dec Engine::vault_equity(Rounding rounding) const {
-    return Dec::from_amount(vault_.balance) + vault_unrealized_pnl(rounding) + vault_unrealized_funding(rounding);
-}
-
 bool Engine::price_is_fresh(const PairState& pair) const {
     if (!pair.oracle_price) return false;
     return params_.max_oracle_age_ms == 0 || now_ - pair.price_time <= params_.max_oracle_age_ms;
+}
+
+bool Engine::account_prices_fresh(const UserState& user) const {
+    for (const PositionEntry& e : user.positions) {
+        if (!price_is_fresh(pairs_[e.pair])) return false;
+    }
+    return true;
+}
+
+Engine::Rejection Engine::stale_account() {
+    return {ErrorCode::StaleOracle, "the account's value depends on a price older than max_oracle_age_ms"};
 }
 
 void Engine::add_holder(PairId pair, UserId user) {
@@ -239,6 +244,7 @@ void Engine::add_holder(PairId pair, UserId user) {
         if (entry.pair == pair) entry.holder_slot = static_cast<std::uint32_t>(holders.size());
     }
     holders.push_back(user);
+    ++open_positions_;
 }
 
 void Engine::remove_holder(PairId pair, std::uint32_t slot) {
@@ -246,6 +252,8 @@ void Engine::remove_holder(PairId pair, std::uint32_t slot) {
     const UserId moved = holders.back();
     holders[slot] = moved;
     holders.pop_back();
+    // With nobody exposed, nothing is owed that the vault could fail to collect.
+    if (--open_positions_ == 0) vault_.uncollectable = Dec::zero();
     if (slot < holders.size()) {
         for (PositionEntry& entry : users_[moved].positions) {
             if (entry.pair == pair) entry.holder_slot = slot;
@@ -259,12 +267,13 @@ void Engine::remove_holder(PairId pair, std::uint32_t slot) {
 Engine::Result Engine::handle(const SetParams& cmd) {
     if (cmd.vault_cooldown_ms && *cmd.vault_cooldown_ms < 0)
         return Rejection{ErrorCode::InvalidInput, "vault_cooldown_ms must not be negative"};
-    if (cmd.default_shares_per_amount && cmd.default_shares_per_amount->is_zero())
-        return Rejection{ErrorCode::InvalidInput, "default_shares_per_amount must be positive"};
+    if (cmd.default_shares_per_amount && (cmd.default_shares_per_amount->is_zero() ||
+                                          cmd.default_shares_per_amount->units() > limits::kMaxSharesPerAmount))
+        return Rejection{ErrorCode::InvalidInput, "default_shares_per_amount must be in [1, 10^18]"};
     if (cmd.max_oracle_age_ms && *cmd.max_oracle_age_ms < 0)
         return Rejection{ErrorCode::InvalidInput, "max_oracle_age_ms must not be negative"};
-    if (cmd.adl_trigger_ratio && cmd.adl_trigger_ratio->is_negative())
-        return Rejection{ErrorCode::InvalidInput, "adl_trigger_ratio must not be negative"};
+    if (cmd.adl_trigger_ratio && (cmd.adl_trigger_ratio->is_negative() || *cmd.adl_trigger_ratio > Dec::one()))
+        return Rejection{ErrorCode::InvalidInput, "adl_trigger_ratio must be in [0, 1]"};
     if (cmd.protocol_fee_share && (cmd.protocol_fee_share->is_negative() || *cmd.protocol_fee_share > Dec::one()))
         return Rejection{ErrorCode::InvalidInput, "protocol_fee_share must be in [0, 1]"};
     accept();
@@ -278,12 +287,23 @@ Engine::Result Engine::handle(const SetParams& cmd) {
 }
 
 Engine::Result Engine::handle(const SetPair& cmd) {
-    const PairParams& p = cmd.params;
+    const auto existing = find_pair(cmd.pair);
+    // Fields not given keep their current values (a new pair's are zero: off).
+    PairParams p = existing ? pairs_[*existing].params : PairParams{};
+    for (std::size_t i = 0; i < kPairFields.size(); ++i) {
+        if (cmd.given & pair_field_bit(i)) {
+            p.*kPairFields[i].member = cmd.params.*kPairFields[i].member;
+        } else if (!existing && kPairFields[i].required) {
+            return Rejection{ErrorCode::InvalidInput, "a new pair needs " + std::string(kPairFields[i].name)};
+        }
+    }
     auto invalid = [](const char* why) { return Rejection{ErrorCode::InvalidInput, why}; };
     auto is_rate = [](Dec d) { return !d.is_negative() && d < Dec::one(); };
-    if (!p.skew_scale.is_positive()) return invalid("skew_scale must be positive");
+    if (!p.skew_scale.is_positive() || p.skew_scale > limits::max_size())
+        return invalid("skew_scale must be positive and at most 10^15");
     if (!is_rate(p.max_abs_premium)) return invalid("max_abs_premium must be in [0, 1)");
-    if (p.max_abs_oi.is_negative()) return invalid("max_abs_oi must not be negative");
+    if (p.max_abs_oi.is_negative() || p.max_abs_oi > limits::max_size())
+        return invalid("max_abs_oi must be in [0, 10^15]");
     if (!p.initial_margin_ratio.is_positive() || p.initial_margin_ratio > Dec::one())
         return invalid("initial_margin_ratio must be in (0, 1]");
     if (p.maintenance_margin_ratio.is_negative() || p.maintenance_margin_ratio >= p.initial_margin_ratio)
@@ -293,11 +313,13 @@ Engine::Result Engine::handle(const SetPair& cmd) {
     if (p.maintenance_margin_ratio.is_positive() &&
         p.liquidation_fee_rate > p.maintenance_margin_ratio - p.taker_fee_rate)
         return invalid("liquidation_fee_rate must not exceed maintenance_margin_ratio - taker_fee_rate");
-    if (p.max_funding_velocity.is_negative() || p.max_abs_funding_rate.is_negative())
-        return invalid("funding parameters must not be negative");
+    if (p.max_funding_velocity.is_negative() || p.max_funding_velocity > limits::max_funding_velocity())
+        return invalid("max_funding_velocity must be in [0, 100] per day");
+    if (p.max_abs_funding_rate.is_negative() || p.max_abs_funding_rate > limits::max_funding_rate())
+        return invalid("max_abs_funding_rate must be in [0, 1] per day");
     if (!is_rate(p.max_limit_price_deviation)) return invalid("max_limit_price_deviation must be in [0, 1)");
-    if (p.min_order_notional.is_negative()) return invalid("min_order_notional must not be negative");
-    const auto existing = find_pair(cmd.pair);
+    if (p.min_order_notional.is_negative() || p.min_order_notional > Dec::from_amount(Amount(limits::kMaxMoney)))
+        return invalid("min_order_notional must be in [0, 10^20]");
     // Funding so far accrues under the old parameters, and from now on under the new.
     FundingState funding = existing ? funding_now(pairs_[*existing]) : FundingState{};
     funding.last_time = now_;
@@ -336,6 +358,8 @@ Engine::Result Engine::handle(const OracleUpdate& cmd) {
         const auto pair = find_pair(update.pair);
         if (!pair) return unknown_pair(update.pair);
         if (!update.price.is_positive()) return Rejection{ErrorCode::InvalidInput, "oracle prices must be positive"};
+        if (update.price > limits::max_price())
+            return Rejection{ErrorCode::TooLarge, "oracle prices must be at most " + to_string(limits::max_price())};
         updates.push_back({*pair, update.price, {}});
     }
     std::sort(updates.begin(), updates.end(), [](const Update& a, const Update& b) { return a.pair < b.pair; });
@@ -346,19 +370,24 @@ Engine::Result Engine::handle(const OracleUpdate& cmd) {
     // Funding accrues up to now at the price that was in force.
     for (Update& u : updates) u.funding = funding_now(pairs_[u.pair]);
     accept();
+    ++oracle_epoch_;
     for (const Update& u : updates) {
         PairState& pair = pairs_[u.pair];
         pair.funding = u.funding;
         pair.oracle_price = u.price;
         pair.price_time = clock_;
+        pair.price_epoch = oracle_epoch_;
     }
     for (const Update& u : updates) {
         if (pairs_[u.pair].status != PairStatus::Paused) fulfill_limit_orders(u.pair);
     }
-    // Every holder is checked, not only those of the updated pairs: funding
+    // Every account is valued, not only those in the updated pairs: funding
     // accrues on all positions, so time alone can make an account liquidatable.
-    liquidate_holders();
-    auto_deleverage();
+    const VaultMark mark = settle_risk();
+    vault_.uncollectable = mark.uncollectable;
+    // LP requests are priced and paid on this valuation.
+    apply_vault_work(plan_vault_work(mark));
+    refresh_vault_backing();
     return Reply{};
 }
 

@@ -6,6 +6,7 @@
 // no randomness and no threading in here.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <queue>
 #include <string_view>
@@ -43,9 +44,10 @@ struct PairState {
     PairParams params;
     PairStatus status = PairStatus::Active;
     std::optional<Dec> oracle_price;
-    TimeMs price_time = 0;  // when the oracle price was set
-    Dec long_oi;            // >= 0
-    Dec short_oi;           // <= 0
+    TimeMs price_time = 0;          // when the oracle price was set
+    std::uint64_t price_epoch = 0;  // the engine's oracle_epoch when it was set
+    Dec long_oi;                    // >= 0
+    Dec short_oi;                   // <= 0
     // Sum over positions of sign(size) * cost_basis, in base units (004, "Vault Unrealized PnL").
     i128 oi_weighted_entry_price = 0;
     // Funding accrued up to funding.last_time, and the sum over positions of
@@ -59,8 +61,25 @@ struct PairState {
 
 struct VaultState {
     Amount balance;
-    Amount share_supply;
-    Amount treasury;  // the protocol's share of trading fees
+    Amount share_supply;      // includes the shares locked in unlocks until they are released
+    Amount treasury;          // the protocol's share of trading fees
+    Amount pending_deposits;  // LP margin waiting to be priced into shares
+    // Traders' losses beyond their margin, found when the accounts were last
+    // all valued (an oracle update): the part of the vault's unrealized PnL
+    // it cannot collect.
+    Dec uncollectable;
+    // Whether the vault had equity to back new positions when last checked
+    // (after every oracle update and every vault command).
+    bool backs_positions = false;
+};
+
+// Every account valued at once at the current prices, for the vault.
+struct VaultMark {
+    Dec uncollectable;          // sum over accounts of max(0, -equity)
+    Dec owed_to_winners;        // sum over accounts of max(0, unrealized PnL - accrued funding)
+    std::size_t positions = 0;  // positions valued (each term rounds by at most 2e-18)
+    // Every pair with open interest has a fresh price, and every account could be valued.
+    bool fresh = true;
 };
 
 // A trader's account at the current oracle prices, with funding accrued to the clock.
@@ -93,7 +112,6 @@ public:
     TimeMs clock() const { return clock_; }
     const GlobalParams& params() const { return params_; }
     OrderId next_order_id() const { return next_order_id_; }
-    std::uint64_t next_unlock_seq() const { return next_unlock_seq_; }
     const VaultState& vault() const { return vault_; }
     const OrderBook& book() const { return book_; }
 
@@ -122,10 +140,20 @@ public:
     // The pair's funding accrued to the current command's time, or to the
     // clock between commands (nothing is written).
     FundingState funding_now(const PairState& pair) const;
-    // The vault's unrealized PnL (positions and funding) and equity, rounded in the given direction.
+    // The vault's unrealized PnL (positions and funding), rounded in the given direction.
     Dec vault_unrealized_pnl(Rounding rounding) const;
     Dec vault_unrealized_funding(Rounding rounding) const;
+    // Balance plus unrealized PnL and funding, less the traders' losses the
+    // vault cannot collect (as of the last valuation of every account).
     Dec vault_equity(Rounding rounding) const;
+    // Whether any trader holds a position: if not, the vault's value
+    // depends on no price and LP requests are priced at once.
+    bool vault_exposed() const { return open_positions_ != 0; }
+    std::uint64_t oracle_epoch() const { return oracle_epoch_; }
+    std::uint64_t next_lp_seq() const { return next_lp_seq_; }  // ids of deposits and unlocks
+    const std::deque<PendingDeposit>& pending_deposits() const { return deposit_queue_; }
+    // Base units in the exchange: margin deposits less withdrawals.
+    Amount money_in() const { return money_in_; }
 
 private:
     // Snapshot decoding (snapshot_codec.cpp) restores this state field by field.
@@ -182,12 +210,64 @@ private:
         UserId user;
         auto operator<=>(const PendingRelease&) const = default;
     };
+    // An unlock waiting to be priced, in request order.
+    struct UnpricedUnlock {
+        UserId user;
+        std::uint64_t seq;
+        std::uint64_t epoch;
+    };
+
+    // LP requests settled together (engine_vault.cpp): unlocks priced,
+    // matured unlocks released, deposits priced into shares. Planned without
+    // changing anything, then applied.
+    struct VaultWork {
+        struct Pricing {
+            UserId user;
+            std::uint64_t seq;
+            Amount amount;  // zero: the shares are worth nothing and go back to the LP
+        };
+        struct Release {
+            UserId user;
+            std::uint64_t seq;
+            Amount shares, payout, value_at_request;
+            TimeMs end_time;
+        };
+        struct Deposit {
+            UserId user;
+            std::uint64_t seq;
+            Amount amount, shares;
+            std::optional<RefundReason> refund;
+        };
+        std::vector<Pricing> pricings;                   // the front of unpriced_unlocks_, in order
+        std::vector<Release> releases;                   // the top of releases_, in order
+        std::vector<Deposit> deposits;                   // the front of deposit_queue_, in order
+        Amount balance, share_supply, pending_deposits;  // the vault's after the work
+        bool empty() const { return pricings.empty() && releases.empty() && deposits.empty(); }
+    };
+
+    // The vault's share arithmetic, with virtual shares and assets (a vault
+    // holding one base unit more and default_shares_per_amount shares more
+    // than it does), so that no rounding can cost a depositor more than dust.
+    Amount shares_for_deposit(Amount amount, Dec equity, Amount supply) const;
+    Amount value_of_shares(Amount shares, Dec equity, Amount supply) const;
+    // Vault equity from a valuation of every account, in the LPs' favour
+    // both ways: low when paying out, high when minting.
+    Dec marked_equity(const VaultMark& mark, Amount balance, Rounding rounding) const;
+    VaultWork plan_vault_work(const VaultMark& mark) const;
+    const Unlock* find_unlock(UserId user, std::uint64_t seq) const;
+    Unlock* find_unlock(UserId user, std::uint64_t seq);
+    void erase_unlock(UserId user, std::uint64_t seq);
+    void apply_vault_work(const VaultWork& work);
+    // With no position open anywhere the vault's value depends on no price:
+    // LP requests are settled by the next command, before its own work.
+    bool vault_work_due() const;
+    // Whether the vault has equity to back new positions (kept in VaultState).
+    void refresh_vault_backing();
 
     Result dispatch(const Command& command);
-    // The commit point: moves the clock to the command's time and pays out
-    // every matured unlock. Called once per accepted command, after validation.
+    // The commit point: moves the clock to the command's time and applies
+    // the vault work planned for it. Called once per accepted command, after validation.
     void accept();
-    void release_matured_unlocks();
     // The user's id, registering the name first if it is new.
     UserId user_for_write(const Name& name, std::optional<UserId> known);
 
@@ -205,6 +285,7 @@ private:
     Result handle(const QueryVault& cmd);
     Result handle(const SetPairStatus& cmd);
     Result handle(const ForceClose& cmd);
+    Result handle(const FundVault& cmd);
 
     // Health of a position added to an account's totals at the pair's oracle price.
     static void add_position_health(AccountHealth& h, const PairState& pair, const Position& p,
@@ -229,15 +310,29 @@ private:
     void try_fill_resting(Slot slot, Dec skew);
 
     // Liquidation and auto-deleveraging (engine_risk.cpp).
+    struct LiquidationCandidate {
+        Dec cushion;  // equity - maintenance margin (negative)
+        UserId user;
+    };
+    struct AccountSweep {
+        VaultMark mark;
+        std::vector<LiquidationCandidate> liquidatable;  // fresh prices only, worst first
+        std::optional<UserId> most_profitable;           // fresh prices only; ties by user id
+    };
+    // Values every account holding a position at the current prices.
+    AccountSweep sweep_accounts() const;
     ForceClosePlan plan_force_close(UserId user, bool is_adl) const;
     void apply_force_close(const ForceClosePlan& plan);
-    // Liquidates every liquidatable account, worst first. Only holders of
-    // pairs with a maintenance ratio can be liquidatable, so only they are checked.
-    void liquidate_holders();
-    // Deleverages the most profitable accounts while the vault is below its trigger.
-    void auto_deleverage();
+    // After an oracle update: liquidations, worst first; then ADL while the
+    // vault's equity is below adl_trigger_ratio times what it owes winning
+    // traders. Returns the valuation of the accounts that remain.
+    VaultMark settle_risk();
     // Whether the pair's price is within max_oracle_age_ms of the command's time.
     bool price_is_fresh(const PairState& pair) const;
+    // Whether every position of the account has a fresh price; if not, what
+    // the account is worth (and may withdraw) depends on a stale price.
+    bool account_prices_fresh(const UserState& user) const;
+    static Rejection stale_account();
     void add_holder(PairId pair, UserId user);
     void remove_holder(PairId pair, std::uint32_t slot);
 
@@ -251,7 +346,10 @@ private:
     GlobalParams params_;
     VaultState vault_;
     OrderId next_order_id_ = 1;
-    std::uint64_t next_unlock_seq_ = 1;
+    std::uint64_t next_lp_seq_ = 1;
+    std::uint64_t oracle_epoch_ = 0;  // oracle updates accepted
+    Amount money_in_;                 // margin deposits less withdrawals
+    std::size_t open_positions_ = 0;  // positions held by anyone
 
     std::vector<UserState> users_;
     boost::unordered_flat_map<Name, UserId, NameHash> user_index_;
@@ -259,6 +357,11 @@ private:
     boost::unordered_flat_map<Name, PairId, NameHash> pair_index_;
     OrderBook book_;
     std::priority_queue<PendingRelease, std::vector<PendingRelease>, std::greater<>> releases_;
+    std::deque<UnpricedUnlock> unpriced_unlocks_;
+    std::deque<PendingDeposit> deposit_queue_;
+    // Vault work due before the current command's own (planned before
+    // validation, applied by accept()).
+    std::optional<VaultWork> due_work_;
 
     std::vector<Event> events_;
 };

@@ -5,6 +5,7 @@
 
 #include "core/engine.hpp"
 #include "core/fees.hpp"
+#include "core/limits.hpp"
 #include "core/pricing.hpp"
 
 namespace ballast::core {
@@ -35,6 +36,11 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
         return Rejection{ErrorCode::InvalidInput, "max_slippage must be in [0, 1]"};
     if (!is_market && !cmd.limit_price.is_positive())
         return Rejection{ErrorCode::InvalidInput, "limit_price must be positive"};
+    if (cmd.size.abs() > limits::max_size())
+        return Rejection{ErrorCode::TooLarge,
+                         "size must be at most " + to_string(limits::max_size()) + " in magnitude"};
+    if (!is_market && cmd.limit_price > limits::max_price())
+        return Rejection{ErrorCode::TooLarge, "limit_price must be at most " + to_string(limits::max_price())};
 
     const Dec oracle = *pair.oracle_price;
     const PairParams& params = pair.params;
@@ -61,6 +67,9 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
     if (opens && params.min_order_notional.is_positive() &&
         compare_products(portions.opening.abs(), oracle, params.min_order_notional, Dec::one()) < 0)
         return Rejection{ErrorCode::OrderTooSmall, "the opening part is worth less than min_order_notional"};
+    // The vault is the counterparty of every position: without equity it cannot back a new one.
+    if (opens && !vault_.backs_positions)
+        return Rejection{ErrorCode::VaultInsolvent, "the vault has no equity to back new positions"};
 
     // Steps 1-3: reduce-only never opens, and an opening beyond max OI blocks the whole order.
     Dec fill_size = cmd.size;

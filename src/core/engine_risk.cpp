@@ -58,77 +58,77 @@ void Engine::apply_force_close(const ForceClosePlan& plan) {
         events_.push_back(BadDebtEvent{plan.user, kNoPair, kNoOrder, plan.money.bad_debt});
 }
 
-void Engine::liquidate_holders() {
+Engine::AccountSweep Engine::sweep_accounts() const {
+    AccountSweep sweep;
     std::vector<UserId> holders;
-    for (const PairState& pair : pairs_) {
-        if (pair.params.maintenance_margin_ratio.is_positive())
-            holders.insert(holders.end(), pair.holders.begin(), pair.holders.end());
-    }
-    if (holders.empty()) return;
+    for (const PairState& pair : pairs_) holders.insert(holders.end(), pair.holders.begin(), pair.holders.end());
+    if (holders.empty()) return sweep;
     std::sort(holders.begin(), holders.end());
     holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
 
-    struct Candidate {
-        Dec cushion;  // equity - maintenance margin (negative)
-        UserId user;
-    };
-    std::vector<Candidate> liquidatable;
+    Dec best_profit;
     for (UserId id : holders) {
         const UserState& user = users_[id];
-        // No liquidation on a stale price: every position's price must be fresh.
-        if (!std::all_of(user.positions.begin(), user.positions.end(),
-                         [&](const PositionEntry& e) { return price_is_fresh(pairs_[e.pair]); }))
-            continue;
+        // An account with a stale price is neither liquidated nor
+        // deleveraged, and the vault cannot be valued without it.
+        const bool fresh = account_prices_fresh(user);
+        if (!fresh) sweep.mark.fresh = false;
         try {
             const AccountHealth h = health(user);
-            if (h.below_maintenance()) liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
+            const Dec net = h.unrealized_pnl - h.accrued_funding;
+            if (h.equity.is_negative()) sweep.mark.uncollectable -= h.equity;
+            if (net.is_positive()) sweep.mark.owed_to_winners += net;
+            sweep.mark.positions += user.positions.size();
+            if (!fresh) continue;
+            if (h.below_maintenance())
+                sweep.liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
+            if (net.is_positive() && (!sweep.most_profitable || net > best_profit)) {
+                sweep.most_profitable = id;
+                best_profit = net;
+            }
         } catch (const ArithmeticOverflow&) {
-            continue;  // cannot be valued in range; left for an operator
+            sweep.mark.fresh = false;  // cannot be valued in range; left for an operator
         }
     }
-    std::sort(liquidatable.begin(), liquidatable.end(), [](const Candidate& a, const Candidate& b) {
-        return a.cushion != b.cushion ? a.cushion < b.cushion : a.user < b.user;
-    });
-    for (const Candidate& c : liquidatable) {
-        ForceClosePlan plan;
-        try {
-            plan = plan_force_close(c.user, /*is_adl=*/false);
-        } catch (const ArithmeticOverflow&) {
-            continue;
-        }
-        apply_force_close(plan);
-    }
+    std::sort(sweep.liquidatable.begin(), sweep.liquidatable.end(),
+              [](const LiquidationCandidate& a, const LiquidationCandidate& b) {
+                  return a.cushion != b.cushion ? a.cushion < b.cushion : a.user < b.user;
+              });
+    return sweep;
 }
 
-void Engine::auto_deleverage() {
-    if (!params_.adl_trigger_ratio.is_positive()) return;
-    // Each round closes one account, so the loop ends within the number of users.
+VaultMark Engine::settle_risk() {
+    AccountSweep sweep = sweep_accounts();
+    if (!sweep.liquidatable.empty()) {
+        for (const LiquidationCandidate& c : sweep.liquidatable) {
+            ForceClosePlan plan;
+            try {
+                plan = plan_force_close(c.user, /*is_adl=*/false);
+            } catch (const ArithmeticOverflow&) {
+                continue;
+            }
+            apply_force_close(plan);
+        }
+        sweep = sweep_accounts();
+    }
+    // Auto-deleveraging, on the vault's real exposure: while its equity is
+    // below adl_trigger_ratio times what it owes winning traders, the most
+    // profitable account is closed. Never on a stale price. Each round closes
+    // one account, so the loop ends within the number of users.
+    if (!params_.adl_trigger_ratio.is_positive()) return sweep.mark;
     for (std::size_t round = 0; round <= users_.size(); ++round) {
-        std::optional<UserId> chosen;
+        if (!sweep.mark.fresh || !sweep.most_profitable) break;
         try {
-            Dec open_interest;  // sum over pairs of (long_oi + |short_oi|) * oracle
-            for (const PairState& pair : pairs_) {
-                if (pair.holders.empty()) continue;
-                open_interest += mul(pair.long_oi - pair.short_oi, *pair.oracle_price, Rounding::Ceil);
-            }
-            if (vault_equity(Rounding::Floor) >= mul(params_.adl_trigger_ratio, open_interest, Rounding::Ceil)) return;
-            Dec best;
-            for (UserId id = 0; id < users_.size(); ++id) {
-                if (users_[id].positions.empty()) continue;
-                const AccountHealth h = health(users_[id]);
-                const Dec profit = h.unrealized_pnl - h.accrued_funding;
-                if (profit.is_positive() && (!chosen || profit > best)) {
-                    chosen = id;
-                    best = profit;
-                }
-            }
-            if (!chosen) return;  // nobody in profit: nothing ADL can do
-            const ForceClosePlan plan = plan_force_close(*chosen, /*is_adl=*/true);
+            const Dec equity = marked_equity(sweep.mark, vault_.balance, Rounding::Floor);
+            if (equity >= mul(params_.adl_trigger_ratio, sweep.mark.owed_to_winners, Rounding::Ceil)) break;
+            const ForceClosePlan plan = plan_force_close(*sweep.most_profitable, /*is_adl=*/true);
             apply_force_close(plan);
         } catch (const ArithmeticOverflow&) {
-            return;
+            break;
         }
+        sweep = sweep_accounts();
     }
+    return sweep.mark;
 }
 
 Engine::Result Engine::handle(const ForceClose& cmd) {
@@ -138,18 +138,17 @@ Engine::Result Engine::handle(const ForceClose& cmd) {
         return Rejection{is_adl ? ErrorCode::NothingToDo : ErrorCode::NotLiquidatable, "the user holds no position"};
     }
     const UserState& user = users_[*id];
-    if (!is_adl) {
-        for (const PositionEntry& e : user.positions) {
-            if (!price_is_fresh(pairs_[e.pair]))
-                return Rejection{ErrorCode::StaleOracle, "no liquidation on a price older than max_oracle_age_ms"};
-        }
-        if (!is_liquidatable(user))
-            return Rejection{ErrorCode::NotLiquidatable, "the account's equity is at or above its maintenance margin"};
-    }
+    // Neither a liquidation nor an ADL closes on a stale price.
+    if (!account_prices_fresh(user))
+        return Rejection{ErrorCode::StaleOracle, "no forced close on a price older than max_oracle_age_ms"};
+    if (!is_adl && !is_liquidatable(user))
+        return Rejection{ErrorCode::NotLiquidatable, "the account's equity is at or above its maintenance margin"};
     const ForceClosePlan plan = plan_force_close(*id, is_adl);
     accept();
     apply_force_close(plan);
-    auto_deleverage();
+    const VaultMark mark = settle_risk();
+    vault_.uncollectable = mark.uncollectable;
+    refresh_vault_backing();
     return Reply{};
 }
 

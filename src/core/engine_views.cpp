@@ -1,6 +1,5 @@
 // Queries. A query is a command like any other: it moves the clock and
-// releases matured unlocks; its view is computed before the commit point so
-// an overflow rejects it cleanly.
+// settles the vault work due before it.
 #include "core/engine.hpp"
 #include "core/pricing.hpp"
 
@@ -21,6 +20,20 @@ OrderView view_of(const RestingOrder& order) {
 
 }  // namespace
 
+namespace {
+
+// A figure computed if it can be: an overflow makes it unknown, not the read.
+template <typename F>
+auto computed(F&& f) -> std::optional<decltype(f())> {
+    try {
+        return f();
+    } catch (const ArithmeticOverflow&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
 UserView Engine::view_user(std::optional<UserId> id) const {
     UserView view;
     if (!id) return view;
@@ -29,30 +42,42 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     view.reserved_margin = user.reserved_margin;
     view.vault_shares = user.vault_shares;
     view.unlocks = user.unlocks;
-    const AccountHealth h = health(user);
-    view.equity = h.equity;
-    view.unrealized_pnl = h.unrealized_pnl;
-    view.accrued_funding = h.accrued_funding;
-    view.maintenance_margin = h.maintenance_margin;
-    view.used_margin = h.used_margin;
-    view.available_margin = available_margin(user, h);
+    for (const PendingDeposit& d : deposit_queue_) {
+        if (d.user == *id) view.pending_deposits.push_back(d);
+    }
+    const std::optional<AccountHealth> h = computed([&] { return health(user); });
+    if (h) {
+        view.equity = h->equity;
+        view.unrealized_pnl = h->unrealized_pnl;
+        view.accrued_funding = h->accrued_funding;
+        view.maintenance_margin = h->maintenance_margin;
+        view.used_margin = h->used_margin;
+        view.available_margin = available_margin(user, *h);
+    }
     for (const PositionEntry& entry : user.positions) {
         const PairState& pair = pairs_[entry.pair];
         const Position& p = entry.position;
-        PositionView pv{entry.pair, p, position_unrealized_pnl(p, *pair.oracle_price),
-                        accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit),
-                        std::nullopt};
+        PositionView pv{entry.pair, p, std::nullopt, std::nullopt, std::nullopt};
+        pv.unrealized_pnl = computed([&] { return position_unrealized_pnl(p, *pair.oracle_price); });
+        pv.accrued_funding = computed(
+            [&] { return accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit); });
         // Solve equity(P) = maintenance(P) for this pair's price P, the rest fixed:
         // P = (mm - equity + s*P0 - |s|*P0*mmr) / (s - |s|*mmr).
         const Dec mmr = pair.params.maintenance_margin_ratio;
-        if (mmr.is_positive()) {
-            const Dec p0 = *pair.oracle_price;
-            const Dec notional = mul(p.size.abs(), p0, Rounding::Floor);
-            const Dec numerator = Dec::from_amount(h.maintenance_margin) - h.equity + mul(p.size, p0, Rounding::Floor) -
-                                  mul(notional, mmr, Rounding::Floor);
-            const Dec denominator = p.size - mul(p.size.abs(), mmr, Rounding::Floor);
-            const Dec price = div(numerator, denominator, p.size.is_positive() ? Rounding::Ceil : Rounding::Floor);
-            if (price.is_positive()) pv.liquidation_price = price;
+        if (h && mmr.is_positive()) {
+            pv.liquidation_price =
+                computed([&]() -> std::optional<Dec> {
+                    const Dec p0 = *pair.oracle_price;
+                    const Dec notional = mul(p.size.abs(), p0, Rounding::Floor);
+                    const Dec numerator = Dec::from_amount(h->maintenance_margin) - h->equity +
+                                          mul(p.size, p0, Rounding::Floor) - mul(notional, mmr, Rounding::Floor);
+                    const Dec denominator = p.size - mul(p.size.abs(), mmr, Rounding::Floor);
+                    if (denominator.is_zero()) return std::nullopt;
+                    const Dec price =
+                        div(numerator, denominator, p.size.is_positive() ? Rounding::Ceil : Rounding::Floor);
+                    if (!price.is_positive()) return std::nullopt;
+                    return price;
+                }).value_or(std::nullopt);
         }
         view.positions.push_back(pv);
     }
@@ -68,15 +93,17 @@ PairView Engine::view_pair(PairId id) const {
     view.pair = id;
     view.params = pair.params;
     view.status = pair.status;
-    const FundingState funding = funding_now(pair);
-    view.funding_rate = funding.rate;
-    view.cumulative_funding_per_unit = funding.cumulative_per_unit;
+    if (const auto funding = computed([&] { return funding_now(pair); })) {
+        view.funding_rate = funding->rate;
+        view.cumulative_funding_per_unit = funding->cumulative_per_unit;
+    }
     view.oracle_price = pair.oracle_price;
     view.long_oi = pair.long_oi;
     view.short_oi = pair.short_oi;
     view.skew = pair.skew();
     if (pair.oracle_price)
-        view.marginal_price = compute_marginal_price(*pair.oracle_price, view.skew, pair.params, Rounding::Floor);
+        view.marginal_price = computed(
+            [&] { return compute_marginal_price(*pair.oracle_price, view.skew, pair.params, Rounding::Floor); });
     view.oi_weighted_entry_price = pair.oi_weighted_entry_price;
     for (Slot s = book_.best(id, Side::Bid); s != kNoSlot; s = book_.next_in_priority(s))
         view.bids.push_back(view_of(book_.at(s)));
@@ -90,32 +117,32 @@ VaultView Engine::view_vault() const {
     view.balance = vault_.balance;
     view.share_supply = vault_.share_supply;
     view.treasury = vault_.treasury;
-    view.unrealized_pnl = vault_unrealized_pnl(Rounding::Floor);
-    view.unrealized_funding = vault_unrealized_funding(Rounding::Floor);
-    view.equity = Dec::from_amount(vault_.balance) + view.unrealized_pnl + view.unrealized_funding;
+    view.pending_deposits = vault_.pending_deposits;
+    view.uncollectable = vault_.uncollectable;
+    view.backs_positions = vault_.backs_positions;
+    view.unrealized_pnl = computed([&] { return vault_unrealized_pnl(Rounding::Floor); });
+    view.unrealized_funding = computed([&] { return vault_unrealized_funding(Rounding::Floor); });
+    view.equity = computed([&] { return vault_equity(Rounding::Floor); });
     return view;
 }
 
+// Views never throw (a figure that cannot be computed is null), so a query
+// reads the state after its commit point, with the vault work due before it done.
 Engine::Result Engine::handle(const QueryUser& cmd) {
-    const auto id = find_user(cmd.user);
-    UserView view = view_user(id);
     accept();
-    if (id) view.unlocks = users_[*id].unlocks;  // without the ones just released
-    return Reply{std::move(view)};
+    return Reply{view_user(find_user(cmd.user))};
 }
 
 Engine::Result Engine::handle(const QueryPair& cmd) {
     const auto id = find_pair(cmd.pair);
     if (!id) return unknown_pair(cmd.pair);
-    PairView view = view_pair(*id);
     accept();
-    return Reply{std::move(view)};
+    return Reply{view_pair(*id)};
 }
 
 Engine::Result Engine::handle(const QueryVault&) {
-    VaultView view = view_vault();
     accept();
-    return Reply{view};
+    return Reply{view_vault()};
 }
 
 }  // namespace ballast::core

@@ -28,6 +28,7 @@ enum class ErrorCode : std::uint8_t {
     PriceOutOfBand,
     OrderTooSmall,
     NotLiquidatable,
+    TooLarge,
 };
 
 constexpr std::string_view error_code_name(ErrorCode code) {
@@ -53,6 +54,7 @@ constexpr std::string_view error_code_name(ErrorCode code) {
         case ErrorCode::PriceOutOfBand: return "price_out_of_band";
         case ErrorCode::OrderTooSmall: return "order_too_small";
         case ErrorCode::NotLiquidatable: return "not_liquidatable";
+        case ErrorCode::TooLarge: return "too_large";
     }
     return "unknown";
 }

@@ -76,11 +76,60 @@ struct UnfilledEvent {
     UnfilledReason reason;
 };
 
-// A matured vault unlock paid out of the system.
-struct LiquidityReleasedEvent {
+// Why a pending vault deposit went back to the LP's margin.
+enum class RefundReason : std::uint8_t {
+    VaultInsolvent,  // the vault's equity was not positive when it was priced
+    TooFewShares,    // fewer shares than min_shares_to_mint, or none
+    TooLarge,        // the shares would not fit the number range
+};
+
+// A vault deposit priced: margin moved into the vault for new shares.
+struct LiquidityDepositedEvent {
     UserId user;
+    std::uint64_t seq;  // the request's id
+    Amount amount;
+    Amount shares;
+};
+
+struct DepositRefundedEvent {
+    UserId user;
+    std::uint64_t seq;
+    Amount amount;
+    RefundReason reason;
+};
+
+// An unlock priced: the most its release will pay.
+struct UnlockPricedEvent {
+    UserId user;
+    std::uint64_t seq;
+    Amount shares;
     Amount amount;
     TimeMs end_time;
+};
+
+// An unlock whose shares were worth nothing when priced: they go back to the LP.
+struct UnlockCanceledEvent {
+    UserId user;
+    std::uint64_t seq;
+    Amount shares;
+};
+
+// A matured unlock paid to the LP's margin: the lesser of its value when
+// priced and its value now, once the vault can pay it.
+struct LiquidityReleasedEvent {
+    UserId user;
+    std::uint64_t seq;
+    Amount shares;
+    Amount amount;
+    Amount value_at_request;
+    TimeMs end_time;
+};
+
+// Money put into the vault without minting shares (recapitalization), from
+// a user's margin or, with user kNoUser, from the treasury.
+struct VaultFundedEvent {
+    UserId user;
+    Amount amount;
 };
 
 // A liquidation (is_adl false) or an auto-deleveraging: every position of
@@ -110,9 +159,19 @@ struct BadDebtEvent {
     Amount amount;
 };
 
-using Event =
-    std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
-                 LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent, FundingSettledEvent, ForceCloseEvent>;
+using Event = std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
+                           LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent, FundingSettledEvent,
+                           ForceCloseEvent, LiquidityDepositedEvent, DepositRefundedEvent, UnlockPricedEvent,
+                           UnlockCanceledEvent, VaultFundedEvent>;
+
+constexpr const char* refund_reason_name(RefundReason reason) {
+    switch (reason) {
+        case RefundReason::VaultInsolvent: return "vault_insolvent";
+        case RefundReason::TooFewShares: return "too_few_shares";
+        case RefundReason::TooLarge: return "too_large";
+    }
+    return "unknown";
+}
 
 constexpr const char* cancel_reason_name(CancelReason reason) {
     switch (reason) {

@@ -19,12 +19,15 @@ struct SubmitOrderReply {
 };
 
 struct DepositLiquidityReply {
-    Amount shares_minted;
+    std::uint64_t request_id = 0;
+    std::optional<Amount> shares_minted;  // absent: pending until the next oracle update
 };
 
 struct UnlockLiquidityReply {
-    Amount amount_to_release;
+    std::uint64_t request_id = 0;
+    Amount shares;
     TimeMs end_time = 0;
+    std::optional<Amount> amount;  // the most it will pay; absent until priced
 };
 
 struct OrderView {
@@ -38,28 +41,34 @@ struct OrderView {
     TimeMs created_at = 0;
 };
 
+// Views: every figure derived by arithmetic is optional. A state can be
+// legal and still too large for some product (a huge position at a huge
+// price); that figure is then unknown (null), and the read still succeeds.
+
 struct PositionView {
     PairId pair = 0;
     Position position;
-    Dec unrealized_pnl;                    // at the oracle price, rounded against the trader
-    Dec accrued_funding;                   // owed (positive) at the current clock
+    std::optional<Dec> unrealized_pnl;     // at the oracle price, rounded against the trader
+    std::optional<Dec> accrued_funding;    // owed (positive) at the current clock
     std::optional<Dec> liquidation_price;  // estimate, other positions held fixed
 };
 
 struct UserView {
-    Amount margin, reserved_margin, used_margin, available_margin, vault_shares;
-    Dec equity, unrealized_pnl, accrued_funding;
-    Amount maintenance_margin;
+    Amount margin, reserved_margin, vault_shares;
+    // The account at the oracle prices; all unknown if any cannot be computed.
+    std::optional<Amount> used_margin, available_margin, maintenance_margin;
+    std::optional<Dec> equity, unrealized_pnl, accrued_funding;
     std::vector<Unlock> unlocks;
-    std::vector<PositionView> positions;  // pair id order
-    std::vector<OrderView> open_orders;   // order id order
+    std::vector<PendingDeposit> pending_deposits;  // vault deposits not priced yet
+    std::vector<PositionView> positions;           // pair id order
+    std::vector<OrderView> open_orders;            // order id order
 };
 
 struct PairView {
     PairId pair = 0;
     PairParams params;
     PairStatus status = PairStatus::Active;
-    Dec funding_rate, cumulative_funding_per_unit;  // accrued to the clock
+    std::optional<Dec> funding_rate, cumulative_funding_per_unit;  // accrued to the clock
     std::optional<Dec> oracle_price;
     Dec long_oi, short_oi, skew;
     std::optional<Dec> marginal_price;
@@ -68,8 +77,11 @@ struct PairView {
 };
 
 struct VaultView {
-    Amount balance, share_supply, treasury;
-    Dec unrealized_pnl, unrealized_funding, equity;
+    Amount balance, share_supply, treasury, pending_deposits;
+    std::optional<Dec> unrealized_pnl, unrealized_funding;
+    Dec uncollectable;             // traders' losses beyond their margin, at the last valuation
+    std::optional<Dec> equity;     // balance + unrealized PnL and funding - uncollectable
+    bool backs_positions = false;  // false: orders that open exposure are refused
 };
 
 using Reply = std::variant<std::monostate, SubmitOrderReply, DepositLiquidityReply, UnlockLiquidityReply, UserView,

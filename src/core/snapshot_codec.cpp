@@ -14,7 +14,8 @@ constexpr char kMagic[] = {'B', 'E', 'N', 'G'};
 // hold is refused before anything is sized by it.
 constexpr std::size_t kMinPairBytes = 25;
 constexpr std::size_t kMinUserBytes = 8;
-constexpr std::size_t kMinUnlockBytes = 3;
+constexpr std::size_t kMinUnlockBytes = 6;
+constexpr std::size_t kMinDepositBytes = 5;
 constexpr std::size_t kMinPositionBytes = 5;
 constexpr std::size_t kMinOrderBytes = 7;
 constexpr std::size_t kMinHolderBytes = 1;
@@ -26,6 +27,7 @@ void write_pair(ByteWriter& w, const PairState& p) {
     w.boolean(p.oracle_price.has_value());
     if (p.oracle_price) w.dec(*p.oracle_price);
     w.var_signed(p.price_time);
+    w.var_unsigned(p.price_epoch);
     w.dec(p.long_oi);
     w.dec(p.short_oi);
     w.var_signed(p.oi_weighted_entry_price);
@@ -44,9 +46,12 @@ void write_user(ByteWriter& w, const UserState& u, const OrderBook& book, UserId
     w.amount(u.vault_shares);
     w.var_unsigned(u.unlocks.size());
     for (const Unlock& unlock : u.unlocks) {
+        w.amount(unlock.shares);
         w.amount(unlock.amount);
+        w.boolean(unlock.priced);
         w.var_signed(unlock.end_time);
         w.var_unsigned(unlock.seq);
+        w.var_unsigned(unlock.epoch);
     }
     w.var_unsigned(u.positions.size());
     for (const PositionEntry& e : u.positions) {
@@ -93,12 +98,26 @@ void encode_engine(const Engine& engine, std::string& out) {
     w.amount(engine.vault().share_supply);
     w.amount(engine.vault().treasury);
     w.var_unsigned(engine.next_order_id());
-    w.var_unsigned(engine.next_unlock_seq());
+    w.var_unsigned(engine.next_lp_seq());
+    w.var_unsigned(engine.oracle_epoch());
+    w.amount(engine.money_in());
+    w.amount(engine.vault().pending_deposits);
+    w.dec(engine.vault().uncollectable);
+    w.boolean(engine.vault().backs_positions);
 
     w.var_unsigned(engine.pair_count());
     for (PairId id = 0; id < engine.pair_count(); ++id) write_pair(w, engine.pair(id));
     w.var_unsigned(engine.user_count());
     for (UserId id = 0; id < engine.user_count(); ++id) write_user(w, engine.user(id), engine.book(), id);
+    w.var_unsigned(engine.pending_deposits().size());
+    for (const PendingDeposit& d : engine.pending_deposits()) {
+        w.var_unsigned(d.user);
+        w.amount(d.amount);
+        w.boolean(d.min_shares.has_value());
+        if (d.min_shares) w.amount(*d.min_shares);
+        w.var_unsigned(d.seq);
+        w.var_unsigned(d.epoch);
+    }
 }
 
 // Engine's friend: builds a fresh engine from a snapshot.
@@ -111,6 +130,7 @@ public:
         read_globals();
         read_pairs();
         read_users();
+        read_deposits();
         if (r_.ok() && !r_.at_end()) r_.fail("trailing bytes after the snapshot");
         if (r_.ok()) rebuild();
         if (!r_.ok()) {
@@ -146,8 +166,13 @@ private:
         e_.vault_.share_supply = r_.amount();
         e_.vault_.treasury = r_.amount();
         e_.next_order_id_ = r_.var_u64();
-        e_.next_unlock_seq_ = r_.var_u64();
-        if (e_.next_order_id_ == 0 || e_.next_unlock_seq_ == 0) r_.fail("sequence numbers start at 1");
+        e_.next_lp_seq_ = r_.var_u64();
+        if (e_.next_order_id_ == 0 || e_.next_lp_seq_ == 0) r_.fail("sequence numbers start at 1");
+        e_.oracle_epoch_ = r_.var_u64();
+        e_.money_in_ = r_.amount();
+        e_.vault_.pending_deposits = r_.amount();
+        e_.vault_.uncollectable = r_.dec();
+        e_.vault_.backs_positions = r_.boolean();
     }
 
     void read_pairs() {
@@ -164,6 +189,8 @@ private:
             p.status = static_cast<PairStatus>(status);
             if (r_.boolean()) p.oracle_price = r_.dec();
             p.price_time = r_.var_i64();
+            p.price_epoch = r_.var_u64();
+            if (p.price_epoch > e_.oracle_epoch_) r_.fail("a price is newer than the oracle epoch");
             p.long_oi = r_.dec();
             p.short_oi = r_.dec();
             p.oi_weighted_entry_price = r_.var_signed(16);
@@ -217,13 +244,46 @@ private:
         u.unlocks.reserve(n);
         for (std::size_t i = 0; i < n && r_.ok(); ++i) {
             Unlock& unlock = u.unlocks.emplace_back();
+            unlock.shares = r_.amount();
             unlock.amount = r_.amount();
+            unlock.priced = r_.boolean();
             unlock.end_time = r_.var_i64();
             unlock.seq = r_.var_u64();
-            if (unlock.seq == 0 || unlock.seq >= e_.next_unlock_seq_)
+            unlock.epoch = r_.var_u64();
+            if (unlock.seq == 0 || unlock.seq >= e_.next_lp_seq_)
                 r_.fail("an unlock's sequence number was never issued");
+            if (unlock.epoch > e_.oracle_epoch_) r_.fail("an unlock is newer than the oracle epoch");
+            if (!unlock.priced && !unlock.amount.is_zero()) r_.fail("an unpriced unlock has an amount");
+            lp_seqs_.push_back(unlock.seq);
             releases_.push_back({unlock.end_time, unlock.seq, id});
+            if (!unlock.priced) unpriced_.push_back({id, unlock.seq, unlock.epoch});
         }
+    }
+
+    void read_deposits() {
+        const std::size_t n = r_.count(kMinDepositBytes);
+        u128 total = 0;
+        std::uint64_t previous = 0, previous_epoch = 0;
+        for (std::size_t i = 0; i < n && r_.ok(); ++i) {
+            PendingDeposit d;
+            d.user = r_.var_u32();
+            d.amount = r_.amount();
+            if (r_.boolean()) d.min_shares = r_.amount();
+            d.seq = r_.var_u64();
+            d.epoch = r_.var_u64();
+            if (!r_.ok()) return;
+            if (d.user >= e_.users_.size()) r_.fail("a deposit names an unknown user");
+            if (d.seq <= previous || d.seq >= e_.next_lp_seq_) r_.fail("deposit ids out of sequence");
+            if (d.epoch < previous_epoch || d.epoch > e_.oracle_epoch_) r_.fail("deposit epochs out of order");
+            if (d.amount.is_zero()) r_.fail("a pending deposit of nothing");
+            if (__builtin_add_overflow(total, d.amount.units(), &total)) r_.fail("pending deposits overflow");
+            previous = d.seq;
+            previous_epoch = d.epoch;
+            lp_seqs_.push_back(d.seq);
+            e_.deposit_queue_.push_back(d);
+        }
+        if (r_.ok() && total != e_.vault_.pending_deposits.units())
+            r_.fail("the vault's pending deposits are not the sum of the queue");
     }
 
     void read_positions(UserState& u, UserId id) {
@@ -246,6 +306,7 @@ private:
             if (e.holder_slot >= holders.size() || holders[e.holder_slot] != id)
                 r_.fail("a position's holder slot does not name its user");
             ++positions_per_pair_[e.pair];
+            ++e_.open_positions_;
         }
     }
 
@@ -298,14 +359,22 @@ private:
         // FIFO and every user's list come out as they were.
         for (const RestingOrder& o : orders_) e_.book_.insert(o);
 
-        std::sort(releases_.begin(), releases_.end(),
-                  [](const Engine::PendingRelease& a, const Engine::PendingRelease& b) { return a.seq < b.seq; });
-        for (std::size_t i = 1; i < releases_.size(); ++i) {
-            if (releases_[i].seq == releases_[i - 1].seq) {
-                r_.fail("two unlocks have the same sequence number");
+        // Deposits and unlocks share one id space.
+        std::sort(lp_seqs_.begin(), lp_seqs_.end());
+        if (std::adjacent_find(lp_seqs_.begin(), lp_seqs_.end()) != lp_seqs_.end()) {
+            r_.fail("two vault requests have the same id");
+            return;
+        }
+        // Unpriced unlocks are priced in request order, which is id order.
+        std::sort(unpriced_.begin(), unpriced_.end(),
+                  [](const Engine::UnpricedUnlock& a, const Engine::UnpricedUnlock& b) { return a.seq < b.seq; });
+        for (std::size_t i = 1; i < unpriced_.size(); ++i) {
+            if (unpriced_[i].epoch < unpriced_[i - 1].epoch) {
+                r_.fail("unpriced unlocks' epochs out of order");
                 return;
             }
         }
+        e_.unpriced_unlocks_.assign(unpriced_.begin(), unpriced_.end());
         // The queue orders by (end_time, seq), unique per unlock, so any heap
         // of the same entries pops in the same order as the original.
         e_.releases_ = decltype(e_.releases_)(std::greater<>{}, std::move(releases_));
@@ -316,6 +385,8 @@ private:
     std::vector<std::uint32_t> positions_per_pair_;
     std::vector<RestingOrder> orders_;
     std::vector<Engine::PendingRelease> releases_;
+    std::vector<Engine::UnpricedUnlock> unpriced_;
+    std::vector<std::uint64_t> lp_seqs_;
 };
 
 bool decode_engine(std::string_view bytes, Engine& out, std::string& error) {

@@ -6,28 +6,33 @@
 // holder slots, pairs with their risk and funding state and holders list in
 // its exact order (liquidation and ADL walk it), and the resting orders.
 //
-// Version 1. Integers little-endian in byte_codec.hpp's forms (vu, vi; a Dec
+// Version 2. Integers little-endian in byte_codec.hpp's forms (vu, vi; a Dec
 // is vi(raw), an Amount vu(units), a name a length byte and its characters):
 //
-//   magic "BENG" | version u8 (= 1)
+//   magic "BENG" | version u8 (= 2)
 //   clock vi | params: vault_cooldown_ms vi, max_open_orders vu,
 //     default_shares_per_amount amount, max_oracle_age_ms vi,
 //     adl_trigger_ratio dec, protocol_fee_share dec
-//   vault: balance, share_supply, treasury amounts | next_order_id vu | next_unlock_seq vu
+//   vault: balance, share_supply, treasury amounts | next_order_id vu | next_lp_seq vu
+//   oracle_epoch vu | money_in amount | vault: pending_deposits amount,
+//     uncollectable dec, backs_positions u8
 //   pair count vu, per pair (in id order): name, 12 PairParams decs, status u8,
-//     has_price u8 [oracle_price dec], price_time vi, long_oi dec, short_oi dec,
+//     has_price u8 [oracle_price dec], price_time vi, price_epoch vu, long_oi dec, short_oi dec,
 //     oi_weighted_entry_price vi, funding rate dec, cumulative_per_unit dec,
 //     last_time vi, oi_weighted_entry_funding dec, holder count vu, holder user ids vu
 //   user count vu, per user (in id order): name, margin, reserved_margin,
 //     vault_shares amounts;
-//     unlock count vu, per unlock: amount, end_time vi, seq vu;
+//     unlock count vu, per unlock: shares, amount, priced u8, end_time vi, seq vu, epoch vu;
 //     position count vu, per position (pair order): pair vu, size dec,
 //       cost_basis amount, entry_funding_per_unit dec, holder_slot vu;
 //     order count vu, per resting order (placement order): id vu, pair vu,
 //       size dec, limit_price dec, reserved_margin amount, created_at vi, reduce_only u8
+//   pending deposit count vu, per deposit (queue order): user vu, amount,
+//     has_min u8 [min_shares amount], seq vu, epoch vu
 //
 // What is derived is rebuilt, not stored: the name indexes, the pending
-// release queue (one entry per unlock) and the order book, by inserting the
+// release queue (one entry per unlock), the queue of unpriced unlocks (in id
+// order), the count of open positions and the order book, by inserting the
 // resting orders in ascending id, which is the order the engine inserted them
 // in, so each price level's FIFO and each user's placement order come back.
 // Decoding validates what later commands rely on (indices in range, holders
@@ -45,7 +50,7 @@
 
 namespace ballast::core {
 
-inline constexpr std::uint8_t kSnapshotCodecVersion = 1;
+inline constexpr std::uint8_t kSnapshotCodecVersion = 2;
 
 // Appends the engine's state: one pass over users, pairs and orders, no
 // allocation besides the growth of `out`. Call it between commands.

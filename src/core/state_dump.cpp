@@ -49,7 +49,7 @@ std::string dump_state(const Engine& engine) {
         .integer(p.max_open_orders)
         .value(p.default_shares_per_amount)
         .end_line();
-    d.word("sequence").integer(engine.next_order_id()).integer(static_cast<i128>(engine.next_unlock_seq())).end_line();
+    d.word("sequence").integer(engine.next_order_id()).integer(static_cast<i128>(engine.next_lp_seq())).end_line();
     d.word("vault").value(engine.vault().balance).value(engine.vault().share_supply).value(engine.vault().treasury);
     d.end_line();
 
@@ -73,7 +73,8 @@ std::string dump_state(const Engine& engine) {
         d.word("user").word(user.name.view()).value(user.margin).value(user.reserved_margin).value(user.vault_shares);
         d.end_line();
         for (const Unlock& u : user.unlocks) {
-            d.word("  unlock").value(u.amount).integer(u.end_time).integer(static_cast<i128>(u.seq)).end_line();
+            d.word("  unlock").value(u.shares).value(u.amount).integer(u.end_time).integer(static_cast<i128>(u.seq));
+            d.end_line();
         }
         for (const PositionEntry& e : user.positions) {
             d.word("  position").integer(e.pair).value(e.position.size).value(e.position.cost_basis);

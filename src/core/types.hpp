@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include "core/decimal.hpp"
 
@@ -29,10 +30,10 @@ struct GlobalParams {
 // Parameters of one pair. The first four are the spec's; the rest are the
 // risk engine's, each zero (off) unless set.
 struct PairParams {
-    Dec skew_scale;                   // > 0
-    Dec max_abs_premium;              // in [0, 1)
-    Dec max_abs_oi;                   // >= 0
-    Dec initial_margin_ratio;         // in (0, 1]
+    Dec skew_scale{};                 // > 0
+    Dec max_abs_premium{};            // in [0, 1)
+    Dec max_abs_oi{};                 // >= 0
+    Dec initial_margin_ratio{};       // in (0, 1]
     Dec maintenance_margin_ratio{};   // in (0, initial_margin_ratio); defaults to half of it
     Dec liquidation_fee_rate{};       // <= maintenance_margin_ratio - taker_fee_rate
     Dec maker_fee_rate{};             // fee on the part of a fill that moves the skew toward zero
@@ -60,10 +61,24 @@ struct Position {
     Dec entry_funding_per_unit;  // the pair's cumulative funding when last settled
 };
 
+// An LP's request to leave the vault. Its shares stay in the supply (and
+// share the vault's losses, not its gains) until it is released.
 struct Unlock {
+    Amount shares;            // locked at the request, burned at the release
+    Amount amount;            // the shares' value when priced: the most the release pays
+    bool priced = false;      // priced at the first oracle update after the request
+    TimeMs end_time = 0;      // request time + cooldown
+    std::uint64_t seq = 0;    // global order of creation; breaks end_time ties on release
+    std::uint64_t epoch = 0;  // oracle updates seen at the request; priced by a later one
+};
+
+// Margin an LP moved toward the vault, waiting to be priced into shares.
+struct PendingDeposit {
+    UserId user = kNoUser;
     Amount amount;
-    TimeMs end_time = 0;
-    std::uint64_t seq = 0;  // global order of creation; breaks end_time ties on release
+    std::optional<Amount> min_shares;
+    std::uint64_t seq = 0;    // shares the unlock sequence: one id space for LP requests
+    std::uint64_t epoch = 0;  // as Unlock::epoch
 };
 
 }  // namespace ballast::core
