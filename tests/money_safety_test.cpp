@@ -152,4 +152,247 @@ TEST(MoneySafety, F3_ClosingNeverNeedsAvailableMargin) {
     EXPECT_EQ(h.user("alice").margin, amt("891"));  // 900 - fee 9
 }
 
+// ---------------------------------------------------------------------------
+// Finding 4: LP entry and exit timed against known price moves and traders.
+
+// Skew pricing off (fills at the oracle), 10x leverage, no liquidation, no cooldown.
+void flat_vault_market(Harness& h) {
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), PairParams{dec("1000"), dec("0"), dec("1000000"), dec("0.1")}}).ok());
+    h.set_cooldown(0);
+    h.oracle({{"BTC", "100"}});
+}
+
+TEST(MoneySafety, F4a_DepositingBeforeAKnownMoveAndLeavingAfterItEarnsNothing) {
+    Harness h;
+    flat_vault_market(h);
+    h.fund_vault("lp", "10000");  // 1e10 shares
+    h.deposit_margin("alice", "2000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0").ok());  // long 100 at 100
+    // Mallory knows the oracle will print 90 (alice loses 1000 to the vault). She deposits just
+    // before; the spec priced it at equity 10000 and let her unlock 10500 right after.
+    h.deposit_margin("mallory", "10000");
+    ASSERT_TRUE(h.run(DepositLiquidity{name("mallory"), amt("10000"), std::nullopt}).ok());
+    h.oracle({{"BTC", "90"}});
+    // Priced after the move: equity 10000 + 1000 (collectable: alice's margin covers it), shares
+    // floor(10000 * (1e10 + 1e6) / (11000 + 1)) = 9090991728.
+    EXPECT_EQ(h.user("mallory").vault_shares, amt("9090991728"));
+    ASSERT_TRUE(h.run(UnlockLiquidity{name("mallory"), amt("9090991728")}).ok());
+    h.oracle({{"BTC", "90"}});
+    // Priced and released at equity 21000: floor(9090991728 * 21001 / (19090991728 + 1e6)) = 9999.
+    const auto released = events_of<LiquidityReleasedEvent>(h.events());
+    ASSERT_EQ(released.size(), 1u);
+    EXPECT_EQ(released[0].amount, amt("9999"));
+    EXPECT_EQ(h.user("mallory").margin, amt("9999"));  // put in 10000: no gain
+}
+
+TEST(MoneySafety, F4b_AnLpCannotLeaveWithWhatWinningTradersAreOwed) {
+    Harness h;
+    flat_vault_market(h);
+    h.fund_vault("lp", "10000");  // 1e10 shares
+    h.deposit_margin("alice", "2000");
+    h.deposit_margin("bob", "7000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0").ok());
+    ASSERT_TRUE(h.submit_market("bob", "BTC", "-100", "0").ok());
+    // At 150 alice is owed 5000 and bob owes 5000 (his margin covers it): equity stays 10000, but
+    // the balance holds 10000 of which alice's 5000 is not the LP's to take.
+    h.oracle({{"BTC", "150"}});
+    ASSERT_TRUE(h.run(UnlockLiquidity{name("lp"), amt("10000000000")}).ok());
+    h.oracle({{"BTC", "150"}});
+    // Priced at floor(1e10 * 10001 / (1e10 + 1e6)) = 10000, but the vault may pay only
+    // 10000 - ceil(5000 + 4e-18) = 4999 while alice is owed 5000: the release waits.
+    const auto priced = events_of<UnlockPricedEvent>(h.events());
+    ASSERT_EQ(priced.size(), 1u);
+    EXPECT_EQ(priced[0].amount, amt("10000"));
+    EXPECT_TRUE(events_of<LiquidityReleasedEvent>(h.events()).empty());
+    // Alice closes and is paid in full (the spec paid the LP first and left her 5000 short).
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "-100", "0", /*reduce_only=*/true).ok());
+    EXPECT_TRUE(events_of<VaultShortfallEvent>(h.events()).empty());
+    EXPECT_EQ(h.user("alice").margin, amt("7000"));
+    ASSERT_TRUE(h.submit_market("bob", "BTC", "100", "0", /*reduce_only=*/true).ok());
+    EXPECT_EQ(h.user("bob").margin, amt("2000"));
+    // Nobody is exposed now: the next command pays the LP first, 10000 (worth 10000 now too).
+    h.oracle({{"BTC", "150"}});
+    ASSERT_EQ(events_of<LiquidityReleasedEvent>(h.events()).size(), 1u);
+    EXPECT_EQ(h.user("lp").margin, amt("10000"));
+    EXPECT_EQ(h.vault().balance, amt("0"));
+}
+
+TEST(MoneySafety, F4c_VaultEquityCountsLossesOnlyAsFarAsMarginPaysThem) {
+    Harness h;
+    flat_vault_market(h);
+    h.fund_vault("lp", "10000");
+    h.deposit_margin("alice", "1100");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0").ok());
+    // At 50 alice has lost 5000 with 1100 of margin: 3900 can never be collected.
+    h.oracle({{"BTC", "50"}});
+    const VaultView vault = h.vault();
+    EXPECT_EQ(vault.unrealized_pnl, std::optional(dec("5000")));
+    EXPECT_EQ(vault.uncollectable, dec("3900"));
+    EXPECT_EQ(vault.equity, std::optional(dec("11100")));  // not 15000
+    // A new LP is priced on 11100: floor(1110 * (1e10 + 1e6) / 11101) = 1000009909 shares (on
+    // 15000 it would get 7.4e8 and the old LP would own what cannot be collected).
+    h.deposit_margin("lp2", "1110");
+    ASSERT_TRUE(h.run(DepositLiquidity{name("lp2"), amt("1110"), std::nullopt}).ok());
+    h.oracle({{"BTC", "50"}});
+    EXPECT_EQ(h.user("lp2").vault_shares, amt("1000009909"));
+}
+
+TEST(MoneySafety, F4d_NothingThatDependsOnAStalePriceLeavesTheExchange) {
+    Harness h;
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), PairParams{dec("1000"), dec("0"), dec("1000000"), dec("0.1")}}).ok());
+    ASSERT_TRUE(h.run(SetParams{.vault_cooldown_ms = 0, .max_oracle_age_ms = 1000}).ok());
+    h.oracle({{"BTC", "100"}}, 0);
+    h.fund_vault("lp1", "5000");  // 5e9 shares each
+    h.fund_vault("lp2", "5000");
+    h.deposit_margin("alice", "1100");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());  // long 100 at 100
+    // At 5000 the price is stale. Alice's account depends on it: no withdrawal, no vault deposit.
+    EXPECT_EQ(h.run(WithdrawMargin{name("alice"), amt("1")}, 5000).error, ErrorCode::StaleOracle);
+    EXPECT_EQ(h.run(DepositLiquidity{name("alice"), amt("1"), std::nullopt}, 5000).error, ErrorCode::StaleOracle);
+    // An account without positions depends on no price.
+    h.deposit_margin("carol", "10");
+    EXPECT_TRUE(h.run(WithdrawMargin{name("carol"), amt("10")}, 5000).ok());
+    // lp1 asks to leave while the price is stale: accepted, priced only on a fresh price.
+    ASSERT_TRUE(h.run(UnlockLiquidity{name("lp1"), amt("5000000000")}, 5000).ok());
+    EXPECT_TRUE(h.user("lp1").unlocks.front().amount.is_zero());
+    // The fresh price is 150: alice is owed 5000 and the vault is worth 5000. lp1 gets half,
+    // floor(5e9 * 5001 / (1e10 + 1e6)) = 2500 (the spec paid 5000 on the stale equity and left lp2
+    // nothing), which the vault can pay: 10000 - ceil(5000 + 2e-18) = 4999 >= 2500.
+    h.oracle({{"BTC", "150"}}, 5001);
+    ASSERT_EQ(events_of<LiquidityReleasedEvent>(h.events()).size(), 1u);
+    EXPECT_EQ(h.user("lp1").margin, amt("2500"));
+    EXPECT_EQ(h.vault().equity, std::optional(dec("2500")));  // lp2's half
+}
+
+// ---------------------------------------------------------------------------
+// Finding 5: first-depositor share inflation.
+
+TEST(MoneySafety, F5_InflatingTheSharePriceCostsTheAttackerNotTheNextDepositor) {
+    Harness h;
+    h.set_cooldown(0);
+    // Mallory deposits 2 (2e6 shares) and burns all but one share:
+    // floor(1999999 * (2 + 1) / (2e6 + 1e6)) = 1 comes back; the vault keeps 1 with 1 share.
+    EXPECT_EQ(h.fund_vault("mallory", "2"), amt("2000000"));
+    ASSERT_TRUE(h.run(UnlockLiquidity{name("mallory"), amt("1999999")}).ok());
+    EXPECT_EQ(h.user("mallory").margin, amt("1"));
+    EXPECT_EQ(h.vault().share_supply, amt("1"));
+    // She inflates the vault with 15000 (a donation here; fees or losses alike).
+    h.deposit_margin("mallory", "15000");
+    ASSERT_TRUE(h.run(FundVault{name("mallory"), amt("15000")}).ok());
+    EXPECT_EQ(h.vault().balance, amt("15001"));
+    // The victim's 15000 mints floor(15000 * (1 + 1e6) / (15001 + 1)) = 999867 shares, not 1,
+    // and is worth floor(999867 * (30001 + 1) / (999868 + 1e6)) = 14999 at once.
+    EXPECT_EQ(h.fund_vault("victim", "15000"), amt("999867"));
+    ASSERT_TRUE(h.run(UnlockLiquidity{name("victim"), amt("999867")}).ok());
+    EXPECT_EQ(h.user("victim").margin, amt("14999"));
+    // Mallory's one share is worth floor(30002 / 1999868) = 0: the attack cost her 15001.
+    EXPECT_EQ(h.run(UnlockLiquidity{name("mallory"), amt("1")}).error, ErrorCode::NothingToDo);
+}
+
+// ---------------------------------------------------------------------------
+// Finding 6: the vault's money from nowhere, to nowhere.
+
+TEST(MoneySafety, F6_VaultDepositsComeFromMarginAndReleasesGoBackToIt) {
+    Harness h;
+    h.set_cooldown(100);
+    // A new key with no funds mints nothing.
+    EXPECT_EQ(h.run(DepositLiquidity{name("0xnew"), amt("1000"), std::nullopt}).error,
+              ErrorCode::InsufficientAvailableMargin);
+    EXPECT_EQ(h.vault().share_supply, amt("0"));
+    h.deposit_margin("lp", "1000");
+    ASSERT_TRUE(h.run(DepositLiquidity{name("lp"), amt("1000"), std::nullopt}, 0).ok());
+    EXPECT_EQ(h.user("lp").margin, amt("0"));
+    ASSERT_TRUE(h.run(UnlockLiquidity{name("lp"), amt("1000000000")}, 0).ok());
+    // At 100 the release reaches the LP's margin, and can be withdrawn from there.
+    ASSERT_TRUE(h.run(QueryVault{}, 100).ok());
+    EXPECT_EQ(h.user("lp").margin, amt("1000"));
+    EXPECT_TRUE(h.withdraw_margin("lp", "1000").ok());
+    EXPECT_EQ(h.engine.money_in(), amt("0"));
+}
+
+// ---------------------------------------------------------------------------
+// Finding 7: auto-deleveraging.
+
+TEST(MoneySafety, F7a_NoAutoDeleveragingOnAStalePrice) {
+    Harness h;
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), PairParams{dec("1000"), dec("0"), dec("1000000"), dec("0.1")}}).ok());
+    ASSERT_TRUE(h.run(SetParams{.max_oracle_age_ms = 1000, .adl_trigger_ratio = dec("1")}).ok());
+    h.oracle({{"BTC", "100"}}, 0);
+    h.fund_vault("lp", "1000");
+    h.deposit_margin("alice", "1000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "10", "0", false, 0).ok());
+    EXPECT_EQ(h.run(ForceClose{name("alice"), name("admin")}, 5000).error, ErrorCode::StaleOracle);
+    EXPECT_EQ(h.position("alice", "BTC"), dec("10"));
+}
+
+TEST(MoneySafety, F7b_OffsettingPositionsDoNotTriggerAutoDeleveraging) {
+    Harness h;
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), PairParams{dec("1000"), dec("0"), dec("1000000"), dec("0.1")}}).ok());
+    ASSERT_TRUE(h.run(SetParams{.adl_trigger_ratio = dec("0.5")}).ok());
+    h.oracle({{"BTC", "2"}});
+    h.fund_vault("lp", "20000");
+    // +40000 and -40000 at 2: 160,000 of open interest, no exposure for the vault. The spec's
+    // trigger (equity 20000 < 0.5 * OI notional 160,800) deleveraged carol's small profit.
+    h.deposit_margin("a", "10000");
+    h.deposit_margin("b", "10000");
+    h.deposit_margin("carol", "100");
+    ASSERT_TRUE(h.submit_market("a", "BTC", "40000", "0").ok());
+    ASSERT_TRUE(h.submit_market("b", "BTC", "-40000", "0").ok());
+    ASSERT_TRUE(h.submit_market("carol", "BTC", "100", "0").ok());
+    // At 2.01: a is owed 400, carol 1, b owes 400 (collectable). Equity 20000 + 400 - 401 = 19999,
+    // far above 0.5 * 401: nobody is deleveraged.
+    h.oracle({{"BTC", "2.01"}});
+    EXPECT_TRUE(events_of<ForceCloseEvent>(h.events()).empty());
+    EXPECT_EQ(h.position("carol", "BTC"), dec("100"));
+}
+
+TEST(MoneySafety, F7c_AnEmptiedVaultBacksNoNewPositionUntilItIsRecapitalized) {
+    Harness h;
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), PairParams{dec("1000"), dec("0"), dec("1000000"), dec("0.1")}}).ok());
+    ASSERT_TRUE(h.run(SetParams{.adl_trigger_ratio = dec("0.05")}).ok());
+    h.oracle({{"BTC", "100"}});
+    h.fund_vault("lp", "1000");
+    h.deposit_margin("alice", "1000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "10", "0").ok());
+    // At 250 alice is owed 1500 against a vault of 1000: equity -500 < 0.05 * 1500. ADL closes
+    // her, the vault pays what it has, 1000, and 500 is a shortfall. The vault is empty.
+    h.oracle({{"BTC", "250"}});
+    ASSERT_EQ(events_of<ForceCloseEvent>(h.events()).size(), 1u);
+    EXPECT_TRUE(events_of<ForceCloseEvent>(h.events())[0].is_adl);
+    EXPECT_EQ(h.vault().balance, amt("0"));
+    EXPECT_FALSE(h.vault().backs_positions);
+    h.deposit_margin("bob", "1000");
+    EXPECT_EQ(h.submit_market("bob", "BTC", "1", "0").error, ErrorCode::VaultInsolvent);
+    // Deposits are not refused forever: the virtual unit prices them, and the new LP owns nearly
+    // all: 100 * (1e9 + 1e6) / (0 + 1) shares against the old 1e9.
+    EXPECT_EQ(h.fund_vault("lp2", "100"), amt("100100000000"));
+    EXPECT_TRUE(h.vault().backs_positions);
+    EXPECT_TRUE(h.submit_market("bob", "BTC", "1", "0").ok());
+}
+
+TEST(MoneySafety, F7c_TheTreasuryCanRecapitalizeTheVault) {
+    Harness h;
+    PairParams p{dec("1000"), dec("0"), dec("1000000"), dec("0.1")};
+    p.taker_fee_rate = dec("0.01");
+    p.maker_fee_rate = dec("0.01");
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), p}).ok());
+    ASSERT_TRUE(h.run(SetParams{.protocol_fee_share = dec("1")}).ok());  // every fee to the treasury
+    h.oracle({{"BTC", "100"}});
+    h.fund_vault("lp", "100");
+    h.deposit_margin("alice", "2000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0").ok());  // fee 100 to the treasury
+    EXPECT_EQ(h.vault().treasury, amt("100"));
+    h.oracle({{"BTC", "110"}});  // alice is owed 1000: equity 100 - 1000 < 0
+    EXPECT_FALSE(h.vault().backs_positions);
+    EXPECT_EQ(h.run(FundVault{std::nullopt, amt("101")}).error, ErrorCode::InsufficientAvailableMargin);
+    // The treasury's 100 and an operator's 900 bring equity back to 100 + 100 + 900 - 1000 = 100.
+    ASSERT_TRUE(h.run(FundVault{std::nullopt, amt("100")}).ok());
+    h.deposit_margin("operator", "900");
+    ASSERT_TRUE(h.run(FundVault{name("operator"), amt("900")}).ok());
+    EXPECT_EQ(h.vault().treasury, amt("0"));
+    EXPECT_EQ(h.vault().equity, std::optional(dec("100")));
+    EXPECT_TRUE(h.vault().backs_positions);
+    EXPECT_EQ(h.user("lp").vault_shares, amt("100000000")) << "no shares for a recapitalization";
+}
+
 }  // namespace
