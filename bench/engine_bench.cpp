@@ -108,6 +108,31 @@ void BM_OracleUpdateNoFill(benchmark::State& state) {
 }
 BENCHMARK(BM_OracleUpdateNoFill)->Repetitions(5)->ReportAggregatesOnly(true);
 
+// An oracle update of a pair whose long side is at its OI cap, over 200,000
+// resting buys that cross the price but cannot fill (issue "Money safety",
+// finding 8): the first update parks them, later ones walk none of them.
+void BM_OracleUpdateOiBlocked(benchmark::State& state) {
+    BenchMarket m;
+    const Name capped = Name::from("CAPPED");
+    m.must(core::SetPair{capped, core::PairParams{dec_int(1'000'000'000), dec_milli(50), dec_int(100), dec_milli(50)}});
+    auto price = [&](long p) {
+        return Command{std::nullopt, core::OracleUpdate{{core::PriceUpdate{capped, dec_int(p)}}}};
+    };
+    m.engine.apply(price(1'000));
+    m.must(core::SubmitOrder{m.users[0], capped, dec_int(100), core::OrderKind::Market, dec_milli(50), Dec::zero(),
+                             false});
+    for (int k = 0; k < 200'000; ++k) {
+        m.must(core::SubmitOrder{m.users[1 + k % (BenchMarket::kUsers - 1)], capped, dec_milli(1),
+                                 core::OrderKind::Limit, Dec::zero(), dec_int(500), false});
+    }
+    const Command up = price(101), down = price(99);
+    m.engine.apply(up);  // crosses them all once: each is tried and parked
+    bool flip = false;
+    for (auto _ : state) benchmark::DoNotOptimize(m.engine.apply((flip = !flip) ? down : up).error);
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OracleUpdateOiBlocked)->Repetitions(5)->ReportAggregatesOnly(true);
+
 // Fulfilment throughput: 10,000 resting orders become fillable in one oracle
 // update. Odd passes rest bids at 101 while the oracle is parked at 1000, even
 // passes rest asks at 99 while it is parked at 10; the oracle then moves to 100

@@ -153,6 +153,99 @@ TEST(MoneySafety, F3_ClosingNeverNeedsAvailableMargin) {
 }
 
 // ---------------------------------------------------------------------------
+// Finding 8: orders blocked by the OI cap rescanned at every oracle update.
+
+TEST(MoneySafety, F8_OrdersBlockedByMaxOiAreParkedUntilThereIsRoom) {
+    Harness h;
+    setup_spec_market(h);                    // max OI 500 a side
+    h.open_position("whale", "BTC", "500");  // the long side is full
+    // 300 buyers each rest a buy of 1 at 110: it crosses (marginal 105 at the clamp) but the cap
+    // blocks it. Placed while the oracle is 200 so that nothing crosses at placement.
+    h.oracle({{"BTC", "200"}});
+    for (int i = 0; i < 300; ++i) {
+        const std::string user = "buyer" + std::to_string(i);
+        h.deposit_margin(user, "1000");
+        ASSERT_EQ(submit_reply(h.submit_limit(user, "BTC", "1", "110")).rested, dec("1"));
+    }
+    const PairId btc = *h.engine.find_pair(name("BTC"));
+    // The first update that crosses them tries each once and parks it.
+    h.oracle({{"BTC", "100"}});
+    EXPECT_TRUE(events_of<FillEvent>(h.events()).empty());
+    EXPECT_EQ(h.engine.book().best(btc, Side::Bid), kNoSlot) << "every blocked order is parked";
+    EXPECT_EQ(h.pair("BTC").bids.size(), 300u) << "parked orders are still in the book";
+    // Later updates walk nothing: the priority walk starts empty.
+    h.oracle({{"BTC", "99"}});
+    EXPECT_EQ(h.engine.book().best(btc, Side::Bid), kNoSlot);
+    // The whale closes 2: room for 2, so the first two (by price, then time) come back and fill;
+    // the other 298 are not walked.
+    ASSERT_TRUE(h.submit_market("whale", "BTC", "-2", "1").ok());
+    h.oracle({{"BTC", "99"}});
+    const auto fills = events_of<FillEvent>(h.events());
+    ASSERT_EQ(fills.size(), 2u);
+    EXPECT_EQ(fills[0].user, *h.engine.find_user(name("buyer0")));
+    EXPECT_EQ(fills[1].user, *h.engine.find_user(name("buyer1")));
+    EXPECT_EQ(h.pair("BTC").bids.size(), 298u);
+    EXPECT_EQ(h.engine.book().best(btc, Side::Bid), kNoSlot) << "the rest stayed parked";
+    // A cancel of a parked order releases its margin like any other.
+    const OrderId id = h.pair("BTC").bids.back().order_id;
+    ASSERT_TRUE(h.cancel("buyer299", "BTC", id).ok());
+    EXPECT_EQ(h.user("buyer299").reserved_margin, amt("0"));
+}
+
+// ---------------------------------------------------------------------------
+// Finding 9: overflow stops the engine.
+
+TEST(MoneySafety, F9a_AReadOfATinyPositionSucceedsWithUnknownFiguresNull) {
+    Harness h;
+    PairParams p{dec("1000"), dec("0"), dec("1000000"), dec("0.05")};
+    p.maintenance_margin_ratio = dec("0.025");
+    ASSERT_TRUE(h.run(SetPair{name("BTC"), p}).ok());
+    h.oracle({{"BTC", "100"}});
+    h.fund_vault("lp", "100000");
+    h.deposit_margin("alice", "1000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "0.000000000000000001", "0").ok());
+    // The liquidation-price estimate divides by the size (1e-18): about 1000 / 1e-18, beyond
+    // the number range. The read succeeds; that figure is null, the others are there.
+    const Outcome read = h.run(QueryUser{name("alice")});
+    ASSERT_TRUE(read.ok()) << read.message;
+    const UserView& view = std::get<UserView>(read.reply);
+    ASSERT_EQ(view.positions.size(), 1u);
+    EXPECT_FALSE(view.positions[0].liquidation_price.has_value());
+    EXPECT_TRUE(view.equity.has_value());
+    EXPECT_EQ(view.used_margin, std::optional(amt("1")));  // ceil(1e-18 * 100 * 0.05)
+}
+
+TEST(MoneySafety, F9b_MoneyBeyondTheCeilingIsRefusedAtTheDoor) {
+    Harness h;
+    // Every amount must convert to a Dec (about 1.7e20): the exchange holds at most 1e20.
+    EXPECT_EQ(h.run(DepositMargin{name("a"), amt("170000000000000000000")}).error, ErrorCode::TooLarge);
+    h.deposit_margin("a", "100000000000000000000");  // exactly the ceiling
+    EXPECT_EQ(h.run(DepositMargin{name("b"), amt("1")}).error, ErrorCode::TooLarge);
+    ASSERT_TRUE(h.withdraw_margin("a", "1").ok());
+    h.deposit_margin("b", "1");
+    // And every read of these accounts succeeds.
+    EXPECT_TRUE(h.run(QueryUser{name("a")}).ok());
+    EXPECT_TRUE(h.run(QueryVault{}).ok());
+}
+
+TEST(MoneySafety, F9c_SizesAndPricesBeyondTheCeilingsAreRefusedAtTheDoor) {
+    Harness h;
+    spec_market_with_vault(h);
+    h.deposit_margin("mallory", "1000");
+    // The resting sell of -170141183460469231731.687303715884105728 (the smallest 128-bit raw
+    // value) whose later negation aborted the engine after its commit point.
+    EXPECT_EQ(h.submit_limit("mallory", "BTC", "-170141183460469231731.687303715884105728", "1000").error,
+              ErrorCode::TooLarge);
+    EXPECT_EQ(h.submit_limit("mallory", "BTC", "-1000000000000000.000000000000000001", "1000").error,
+              ErrorCode::TooLarge);
+    EXPECT_EQ(h.submit_limit("mallory", "BTC", "1", "1000000000000000.000000000000000001").error, ErrorCode::TooLarge);
+    EXPECT_EQ(h.run(OracleUpdate{{{name("BTC"), dec("1000000000000000.000000000000000001")}}}).error,
+              ErrorCode::TooLarge);
+    PairParams huge{dec("1000"), dec("0.05"), dec("1000000000000000.000000000000000001"), dec("0.05")};
+    EXPECT_EQ(h.run(SetPair{name("HUGE"), huge}).error, ErrorCode::InvalidInput);
+}
+
+// ---------------------------------------------------------------------------
 // Finding 4: LP entry and exit timed against known price moves and traders.
 
 // Skew pricing off (fills at the oracle), 10x leverage, no liquidation, no cooldown.

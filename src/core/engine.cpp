@@ -327,6 +327,7 @@ Engine::Result Engine::handle(const SetPair& cmd) {
     if (existing) {
         pairs_[*existing].funding = funding;
         pairs_[*existing].params = p;
+        book_.unpark_all(*existing);  // the OI cap may have moved
     } else {
         const auto id = static_cast<PairId>(pairs_.size());
         pairs_.emplace_back();
@@ -344,6 +345,7 @@ Engine::Result Engine::handle(const SetPairStatus& cmd) {
     if (!id) return unknown_pair(cmd.pair);
     accept();
     pairs_[*id].status = cmd.status;
+    book_.unpark_all(*id);  // a reduce-only market fills what parked orders close
     return Reply{};
 }
 

@@ -36,7 +36,7 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
         return Rejection{ErrorCode::InvalidInput, "max_slippage must be in [0, 1]"};
     if (!is_market && !cmd.limit_price.is_positive())
         return Rejection{ErrorCode::InvalidInput, "limit_price must be positive"};
-    if (cmd.size.abs() > limits::max_size())
+    if (magnitude(cmd.size.raw()) > magnitude(limits::max_size().raw()))
         return Rejection{ErrorCode::TooLarge,
                          "size must be at most " + to_string(limits::max_size()) + " in magnitude"};
     if (!is_market && cmd.limit_price > limits::max_price())
@@ -309,6 +309,9 @@ void Engine::apply_fill(const FillPlan& plan) {
         vault_.treasury = plan.money.treasury;
     }
 
+    // The owner's position changed, so what their parked orders would open did too.
+    book_.unpark_user(plan.user, plan.pair);
+
     PairState& pair = pairs_[plan.pair];
     pair.long_oi = plan.long_oi;
     pair.short_oi = plan.short_oi;
@@ -331,6 +334,9 @@ void Engine::apply_fill(const FillPlan& plan) {
 void Engine::fulfill_limit_orders(PairId pair_id) {
     const PairState& pair = pairs_[pair_id];
     const Dec oracle = *pair.oracle_price;
+    // Orders parked by the OI cap come back once their side has room for them.
+    book_.unpark_fitting(pair_id, Side::Bid, pair.params.max_abs_oi - pair.long_oi);
+    book_.unpark_fitting(pair_id, Side::Ask, pair.params.max_abs_oi + pair.short_oi);
     Slot buy = book_.best(pair_id, Side::Bid);
     Slot sell = book_.best(pair_id, Side::Ask);
     while (buy != kNoSlot || sell != kNoSlot) {
@@ -370,6 +376,10 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
             fill_size = portions.closing;  // only what closes the position as it is now
             if (fill_size.is_zero()) return;
         } else if (opening_exceeds_max_oi(portions.opening, pair.long_oi, pair.short_oi, pair.params.max_abs_oi)) {
+            // Blocked by the OI cap: parked until its side has room for the
+            // opening (or its owner's position or the pair's parameters
+            // change), so blocked orders are not walked at every update.
+            book_.park(slot, portions.opening.abs());
             return;
         } else {
             opens = !portions.opening.is_zero();

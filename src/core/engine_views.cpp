@@ -105,10 +105,8 @@ PairView Engine::view_pair(PairId id) const {
         view.marginal_price = computed(
             [&] { return compute_marginal_price(*pair.oracle_price, view.skew, pair.params, Rounding::Floor); });
     view.oi_weighted_entry_price = pair.oi_weighted_entry_price;
-    for (Slot s = book_.best(id, Side::Bid); s != kNoSlot; s = book_.next_in_priority(s))
-        view.bids.push_back(view_of(book_.at(s)));
-    for (Slot s = book_.best(id, Side::Ask); s != kNoSlot; s = book_.next_in_priority(s))
-        view.asks.push_back(view_of(book_.at(s)));
+    for (Slot s : book_.side_in_priority(id, Side::Bid)) view.bids.push_back(view_of(book_.at(s)));
+    for (Slot s : book_.side_in_priority(id, Side::Ask)) view.asks.push_back(view_of(book_.at(s)));
     return view;
 }
 

@@ -6,9 +6,17 @@
 // (created_at, order_id) priority. Orders live in one pool of slots, reached
 // by id through a flat hash index (for cancels) and linked per user (for
 // queries and the open-order cap).
+//
+// An order can be parked: it stays in the book (found by id, listed for its
+// user and in views) but leaves its level, so priority walks do not visit it,
+// until it is unparked back into its place by id. The engine parks orders
+// that the max-OI cap blocks, keyed by the room they need, so that thousands
+// of blocked orders cost nothing until room appears.
 #pragma once
 
 #include <map>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -43,6 +51,23 @@ public:
     Slot insert(const RestingOrder& order);
     void erase(Slot slot);
 
+    // Parking (see above). `needed` is what unpark_fitting compares with the room.
+    void park(Slot slot, Dec needed);
+    bool is_parked(Slot slot) const { return nodes_[slot].parked; }
+    Dec parked_need(Slot slot) const { return Dec::from_raw(nodes_[slot].need); }
+    // Unparks, in priority order, the parked orders of the side that fit in
+    // `room` together (each unparked one uses up its need), stopping once the
+    // room left is below every parked order's need: the walk costs what it
+    // brings back, not what stays blocked.
+    void unpark_fitting(PairId pair, Side side, Dec room);
+    void unpark_all(PairId pair);
+    // Unparks the user's parked orders on the pair.
+    void unpark_user(UserId user, PairId pair);
+    std::uint32_t parked_count_of_user(UserId user) const;
+
+    // Every order of a side, parked ones included, in priority order.
+    std::vector<Slot> side_in_priority(PairId pair, Side side) const;
+
     const RestingOrder& at(Slot slot) const { return nodes_[slot].order; }
     RestingOrder& at(Slot slot) { return nodes_[slot].order; }
     Slot find(OrderId id) const;
@@ -68,19 +93,42 @@ private:
     using Level = Ends;
     // Key: price for asks, -price for bids, so begin() is the best level.
     using Levels = std::map<i128, Level>;
+    // Parked orders of a side in priority order (level key, id), and the
+    // room each needs (for the smallest).
+    struct Parked {
+        std::map<std::pair<i128, OrderId>, Slot> by_priority;
+        std::multiset<i128> needs;
+        bool empty() const { return by_priority.empty(); }
+    };
 
     struct Node {
         RestingOrder order;
-        Levels::iterator level;
+        Levels::iterator level;  // valid while not parked
+        i128 need = 0;           // while parked: the room it needs (raw)
+        bool parked = false;
         Links in_level, in_user;
     };
     struct PairSides {
         Levels bids, asks;
+        Parked parked_bids, parked_asks;
     };
     struct UserOrders {
         Ends list;
         std::uint32_t count = 0;
+        std::uint32_t parked = 0;
     };
+
+    static i128 level_key(const RestingOrder& order) {
+        return side_of(order.size) == Side::Bid ? -order.limit_price.raw() : order.limit_price.raw();
+    }
+    Parked& parked(PairId pair, Side side) {
+        return side == Side::Bid ? pairs_[pair].parked_bids : pairs_[pair].parked_asks;
+    }
+    // Links a node into its level's FIFO: at the back when it is the newest,
+    // otherwise where its id belongs (an unparked order returns to its place).
+    void link_into_level(Slot slot);
+    void unlink_from_level(Slot slot);
+    void unpark(Slot slot);
 
     template <Links Node::*kList>
     void link_back(Ends& ends, Slot slot) {

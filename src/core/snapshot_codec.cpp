@@ -17,7 +17,7 @@ constexpr std::size_t kMinUserBytes = 8;
 constexpr std::size_t kMinUnlockBytes = 6;
 constexpr std::size_t kMinDepositBytes = 5;
 constexpr std::size_t kMinPositionBytes = 5;
-constexpr std::size_t kMinOrderBytes = 7;
+constexpr std::size_t kMinOrderBytes = 8;
 constexpr std::size_t kMinHolderBytes = 1;
 
 void write_pair(ByteWriter& w, const PairState& p) {
@@ -71,6 +71,8 @@ void write_user(ByteWriter& w, const UserState& u, const OrderBook& book, UserId
         w.amount(o.reserved_margin);
         w.var_signed(o.created_at);
         w.boolean(o.reduce_only);
+        w.boolean(book.is_parked(s));
+        if (book.is_parked(s)) w.dec(book.parked_need(s));
     }
 }
 
@@ -324,7 +326,10 @@ private:
             o.reserved_margin = r_.amount();
             o.created_at = r_.var_i64();
             o.reduce_only = r_.boolean();
+            std::optional<Dec> parked_need;
+            if (r_.boolean()) parked_need = r_.dec();
             if (!r_.ok()) return;
+            if (parked_need && !parked_need->is_positive()) r_.fail("a parked order needs no room");
             // A user's orders are listed in placement order, which is id order.
             if (o.id <= previous || o.id >= e_.next_order_id_) r_.fail("order ids out of sequence");
             if (o.pair >= e_.pairs_.size()) r_.fail("an order names an unknown pair");
@@ -332,7 +337,7 @@ private:
             if (__builtin_add_overflow(reserved, o.reserved_margin.units(), &reserved))
                 r_.fail("reserved margin overflows");
             previous = o.id;
-            orders_.push_back(o);
+            orders_.push_back({o, parked_need});
         }
         // Cancels and fills subtract each order's reservation from the user's:
         // they must agree or a later command would fail after its commit point.
@@ -348,16 +353,22 @@ private:
             }
         }
         std::sort(orders_.begin(), orders_.end(),
-                  [](const RestingOrder& a, const RestingOrder& b) { return a.id < b.id; });
+                  [](const StoredOrder& a, const StoredOrder& b) { return a.order.id < b.order.id; });
         for (std::size_t i = 1; i < orders_.size(); ++i) {
-            if (orders_[i].id == orders_[i - 1].id) {
+            if (orders_[i].order.id == orders_[i - 1].order.id) {
                 r_.fail("two resting orders have the same id");
                 return;
             }
         }
         // Ascending ids replay the engine's own insertion order: every level's
-        // FIFO and every user's list come out as they were.
-        for (const RestingOrder& o : orders_) e_.book_.insert(o);
+        // FIFO and every user's list come out as they were; parking then takes
+        // the parked ones out of their levels, as it did.
+        std::vector<Slot> slots;
+        slots.reserve(orders_.size());
+        for (const StoredOrder& o : orders_) slots.push_back(e_.book_.insert(o.order));
+        for (std::size_t i = 0; i < orders_.size(); ++i) {
+            if (orders_[i].parked_need) e_.book_.park(slots[i], *orders_[i].parked_need);
+        }
 
         // Deposits and unlocks share one id space.
         std::sort(lp_seqs_.begin(), lp_seqs_.end());
@@ -383,7 +394,11 @@ private:
     ByteReader r_;
     Engine e_;
     std::vector<std::uint32_t> positions_per_pair_;
-    std::vector<RestingOrder> orders_;
+    struct StoredOrder {
+        RestingOrder order;
+        std::optional<Dec> parked_need;
+    };
+    std::vector<StoredOrder> orders_;
     std::vector<Engine::PendingRelease> releases_;
     std::vector<Engine::UnpricedUnlock> unpriced_;
     std::vector<std::uint64_t> lp_seqs_;

@@ -63,8 +63,7 @@ std::string dump_state(const Engine& engine) {
             d.word("-");
         d.value(pair.long_oi).value(pair.short_oi).integer(pair.oi_weighted_entry_price).end_line();
         for (Side side : {Side::Bid, Side::Ask}) {
-            for (Slot s = engine.book().best(id, side); s != kNoSlot; s = engine.book().next_in_priority(s))
-                dump_order(d, engine.book().at(s));
+            for (Slot s : engine.book().side_in_priority(id, side)) dump_order(d, engine.book().at(s));
         }
     }
 
