@@ -17,7 +17,8 @@ TEST(Decimal, ParsesPlainDecimals) {
     EXPECT_EQ(dec("1").raw(), Dec::kScale);
     EXPECT_EQ(dec("-2.5").raw(), -Dec::kScale * 5 / 2);
     EXPECT_EQ(dec("0.000000000000000001").raw(), 1);
-    EXPECT_EQ(dec("007.50").raw(), Dec::kScale * 15 / 2);
+    EXPECT_EQ(dec("7.50").raw(), Dec::kScale * 15 / 2);
+    EXPECT_EQ(dec("0.5").raw(), Dec::kScale / 2);
 }
 
 TEST(Decimal, RejectsWhatIsNotAPlainDecimal) {
@@ -35,6 +36,10 @@ TEST(Decimal, RejectsWhatIsNotAPlainDecimal) {
     EXPECT_EQ(parse_dec("0x10", out), ParseError::Syntax);
     EXPECT_EQ(parse_dec("NaN", out), ParseError::Syntax);
     EXPECT_EQ(parse_dec("--1", out), ParseError::Syntax);
+    // Strict input: no leading zeros (issue "Money safety", finding 10).
+    EXPECT_EQ(parse_dec("007.50", out), ParseError::Syntax);
+    EXPECT_EQ(parse_dec("00", out), ParseError::Syntax);
+    EXPECT_EQ(parse_dec("-01", out), ParseError::Syntax);
     EXPECT_EQ(parse_dec("0.0000000000000000001", out), ParseError::TooManyDigits);  // 19 digits
     // The largest Dec is (2^127 - 1) / 1e18 = 170141183460469231731.687303715884105727.
     EXPECT_EQ(parse_dec("170141183460469231731.687303715884105727", out), ParseError::None);
@@ -63,6 +68,8 @@ TEST(Amount, ParsesWholeNonNegativeNumbersOnly) {
     EXPECT_EQ(parse_amount("1.0", out), ParseError::Fractional);
     EXPECT_EQ(parse_amount("1e3", out), ParseError::Syntax);
     EXPECT_EQ(parse_amount("", out), ParseError::Empty);
+    EXPECT_EQ(parse_amount("0100", out), ParseError::Syntax);
+    EXPECT_EQ(parse_amount("0", out), ParseError::None);
     // 2^128 - 1 fits, 2^128 does not.
     EXPECT_EQ(parse_amount("340282366920938463463374607431768211455", out), ParseError::None);
     EXPECT_EQ(parse_amount("340282366920938463463374607431768211456", out), ParseError::OutOfRange);

@@ -3,6 +3,7 @@
 // hand beside the assertions. Each failed before its fix.
 #include <gtest/gtest.h>
 
+#include "api/command_decoder.hpp"
 #include "engine_harness.hpp"
 
 namespace {
@@ -243,6 +244,38 @@ TEST(MoneySafety, F9c_SizesAndPricesBeyondTheCeilingsAreRefusedAtTheDoor) {
               ErrorCode::TooLarge);
     PairParams huge{dec("1000"), dec("0.05"), dec("1000000000000000.000000000000000001"), dec("0.05")};
     EXPECT_EQ(h.run(SetPair{name("HUGE"), huge}).error, ErrorCode::InvalidInput);
+}
+
+// ---------------------------------------------------------------------------
+// Finding 10: set_pair on an existing pair reset omitted risk parameters to 0.
+
+TEST(MoneySafety, F10_SetPairKeepsTheParametersItDoesNotGive) {
+    Harness h;
+    ballast::api::CommandDecoder decoder;
+    auto run_json = [&](std::string_view line) {
+        Command command;
+        std::string error;
+        EXPECT_TRUE(decoder.decode(line, command, error)) << error;
+        return h.engine.apply(command);
+    };
+    ASSERT_TRUE(run_json(R"({"cmd":"set_pair","pair":"BTC","skew_scale":"1000","max_abs_premium":"0.05",)"
+                         R"("max_abs_oi":"500","initial_margin_ratio":"0.05","maintenance_margin_ratio":"0.025",)"
+                         R"("taker_fee_rate":"0.001"})")
+                    .ok());
+    // Changing the taker fee alone leaves liquidation on (it was turned off before the fix).
+    ASSERT_TRUE(run_json(R"({"cmd":"set_pair","pair":"BTC","taker_fee_rate":"0.002"})").ok());
+    const PairParams p = h.pair("BTC").params;
+    EXPECT_EQ(p.taker_fee_rate, dec("0.002"));
+    EXPECT_EQ(p.maintenance_margin_ratio, dec("0.025"));
+    EXPECT_EQ(p.skew_scale, dec("1000"));
+    EXPECT_EQ(p.initial_margin_ratio, dec("0.05"));
+    // A new pair still needs the spec's four.
+    const Outcome missing = run_json(R"({"cmd":"set_pair","pair":"ETH","skew_scale":"1000"})");
+    EXPECT_EQ(missing.error, ErrorCode::InvalidInput);
+    EXPECT_NE(missing.message.find("max_abs_premium"), std::string::npos) << missing.message;
+    // And the merged parameters are validated as a whole: mmr may not reach imr.
+    EXPECT_EQ(run_json(R"({"cmd":"set_pair","pair":"BTC","initial_margin_ratio":"0.02"})").error,
+              ErrorCode::InvalidInput);
 }
 
 // ---------------------------------------------------------------------------

@@ -153,6 +153,13 @@ TEST(CommandDecoder, RefusesMalformedCommandsWithAReason) {
     EXPECT_NE(decode_error(R"({"cmd":"oracle","prices":[]})").find("'prices'"), std::string::npos);
     EXPECT_NE(decode_error(R"({"cmd":"query_vault","time":-1})").find("'time'"), std::string::npos);
     EXPECT_NE(decode_error(R"({"cmd":"query_vault","time":1.5})").find("'time'"), std::string::npos);
+    // Strict, as documented: the time is a JSON integer, numbers have no leading zeros.
+    EXPECT_NE(decode_error(R"({"cmd":"query_vault","time":"2000"})").find("'time' must be a JSON integer"),
+              std::string::npos);
+    EXPECT_NE(decode_error(R"({"cmd":"deposit_margin","user":"a","amount":"0100"})").find("not a plain decimal"),
+              std::string::npos);
+    EXPECT_NE(decode_error(R"({"cmd":"oracle","prices":{"BTC":"0100.5"}})").find("not a plain decimal"),
+              std::string::npos);
     EXPECT_NE(
         decode_error(R"({"cmd":"submit_order","user":"a","pair":"BTC","size":"1","kind":"stop","max_slippage":"0"})")
             .find("'kind'"),

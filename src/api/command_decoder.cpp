@@ -161,8 +161,12 @@ bool CommandDecoder::decode(std::string_view line, core::Command& out, std::stri
         std::string_view cmd_name;
         if (cmd->get_string().get(cmd_name)) fail("'cmd' must be a string");
         core::Command command;
-        if (const json::element* time = fields.time())
+        if (const json::element* time = fields.time()) {
+            // Milliseconds as a JSON integer: "2000" (a string) is refused.
+            if (time->type() != json::element_type::INT64 && time->type() != json::element_type::UINT64)
+                fail("'time' must be a JSON integer of milliseconds");
             command.time = static_cast<core::TimeMs>(Fields::to_count("time", *time, kMaxTime));
+        }
         command.body = decode_body(cmd_name, fields);
         out = std::move(command);
         return true;

@@ -111,27 +111,6 @@ struct Reader {
     }
 };
 
-// The pair parameters a market table may set, by key.
-struct PairField {
-    std::string_view key;
-    core::Dec core::PairParams::*member;
-    bool required;
-};
-constexpr PairField kPairFields[] = {
-    {"skew_scale", &core::PairParams::skew_scale, true},
-    {"max_abs_premium", &core::PairParams::max_abs_premium, true},
-    {"max_abs_oi", &core::PairParams::max_abs_oi, true},
-    {"initial_margin_ratio", &core::PairParams::initial_margin_ratio, true},
-    {"maintenance_margin_ratio", &core::PairParams::maintenance_margin_ratio, false},
-    {"liquidation_fee_rate", &core::PairParams::liquidation_fee_rate, false},
-    {"maker_fee_rate", &core::PairParams::maker_fee_rate, false},
-    {"taker_fee_rate", &core::PairParams::taker_fee_rate, false},
-    {"max_funding_velocity", &core::PairParams::max_funding_velocity, false},
-    {"max_abs_funding_rate", &core::PairParams::max_abs_funding_rate, false},
-    {"max_limit_price_deviation", &core::PairParams::max_limit_price_deviation, false},
-    {"min_order_notional", &core::PairParams::min_order_notional, false},
-};
-
 // A misspelt key must not be silently ignored.
 void check_keys(std::string_view source, const toml::node_view<const toml::node>& node, std::string_view prefix,
                 std::initializer_list<std::string_view> allowed) {
@@ -267,18 +246,24 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
             const auto pair = r.get<std::string>(m["pair"], where + ".pair");
             if (!pair || !core::Name::is_valid(*pair)) bad(source, where + ".pair", "must be a valid pair name");
             market.set_pair.pair = core::Name::from(*pair);
-            for (const PairField& field : kPairFields) {
-                const std::string key = where + "." + std::string(field.key);
-                const auto value = r.decimal(m[field.key], key);
+            // The parameters of core/pair_fields.hpp; a market is created with those given.
+            market.set_pair.given = 0;
+            for (std::size_t i = 0; i < core::kPairFields.size(); ++i) {
+                const core::PairField& field = core::kPairFields[i];
+                const std::string key = where + "." + std::string(field.name);
+                const auto value = r.decimal(m[field.name], key);
                 if (!value && field.required) bad(source, key, "is required");
-                if (value) market.set_pair.params.*field.member = *value;
+                if (value) {
+                    market.set_pair.params.*field.member = *value;
+                    market.set_pair.given |= core::pair_field_bit(i);
+                }
             }
             market.initial_price = r.decimal(m["initial_price"], where + ".initial_price");
             for (const auto& entry : *table) {
                 const std::string_view key = entry.first.str();
                 const bool known = key == "pair" || key == "initial_price" ||
-                                   std::any_of(std::begin(kPairFields), std::end(kPairFields),
-                                               [key](const PairField& f) { return f.key == key; });
+                                   std::any_of(core::kPairFields.begin(), core::kPairFields.end(),
+                                               [key](const core::PairField& f) { return f.name == key; });
                 if (!known) bad(source, where + "." + std::string(key), "is not a market setting");
             }
             c.markets.push_back(market);

@@ -23,6 +23,7 @@
 
 #include "core/decimal.hpp"
 #include "core/name.hpp"
+#include "core/pair_fields.hpp"
 #include "core/types.hpp"
 
 namespace ballast::core {
@@ -243,21 +244,14 @@ private:
 
 // PairParams travel in both codecs (SetPair, snapshots): the twelve fields in
 // declaration order.
+// Every pair parameter, in the order of core/pair_fields.hpp.
 inline void write_pair_params(ByteWriter& w, const PairParams& p) {
-    for (const Dec* d :
-         {&p.skew_scale, &p.max_abs_premium, &p.max_abs_oi, &p.initial_margin_ratio, &p.maintenance_margin_ratio,
-          &p.liquidation_fee_rate, &p.maker_fee_rate, &p.taker_fee_rate, &p.max_funding_velocity,
-          &p.max_abs_funding_rate, &p.max_limit_price_deviation, &p.min_order_notional})
-        w.dec(*d);
+    for (const PairField& f : kPairFields) w.dec(p.*f.member);
 }
 
 inline PairParams read_pair_params(ByteReader& r) {
     PairParams p;
-    for (Dec* d :
-         {&p.skew_scale, &p.max_abs_premium, &p.max_abs_oi, &p.initial_margin_ratio, &p.maintenance_margin_ratio,
-          &p.liquidation_fee_rate, &p.maker_fee_rate, &p.taker_fee_rate, &p.max_funding_velocity,
-          &p.max_abs_funding_rate, &p.max_limit_price_deviation, &p.min_order_notional})
-        *d = r.dec();
+    for (const PairField& f : kPairFields) p.*f.member = r.dec();
     return p;
 }
 

@@ -158,6 +158,7 @@ ParseError parse_unsigned_scaled(std::string_view text, int scale_digits, u128 l
     const std::string_view whole = text.substr(0, dot);
     const std::string_view frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
     if (whole.empty()) return ParseError::Syntax;
+    if (whole.size() > 1 && whole.front() == '0') return ParseError::Syntax;  // no leading zeros
     if (dot != std::string_view::npos && frac.empty()) return ParseError::Syntax;
     for (char c : whole)
         if (!is_digit(c)) return ParseError::Syntax;
