@@ -2,6 +2,10 @@
 // premium clamp and the rounding direction of each price.
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include <boost/multiprecision/cpp_int.hpp>
+
 #include "core/pricing.hpp"
 #include "engine_harness.hpp"
 
@@ -80,6 +84,53 @@ TEST(Pricing, CrossingTheClampPaysTheAveragePremium) {
     EXPECT_EQ(compute_exec_price(dec("100"), dec("-100"), dec("120"), kParams), dec("97.041666666666666667"));
     // The same fill as a sell, from +20 to -100, rounds down: 97.041666666666666666.
     EXPECT_EQ(compute_exec_price(dec("100"), dec("20"), dec("-120"), kParams), dec("97.041666666666666666"));
+}
+
+// Issue "Money safety", finding 2: splitting a fill cannot beat filling it
+// whole. Each price is the exact average premium rounded once (up for buys,
+// down for sells), so both the whole and the pieces cost the exact integral
+// plus less than 1e-18 per contract: they differ by less than |size| * 1e-18
+// (far below a base unit), and a buyer who splits never pays less than the
+// exact integral. Random markets, skews and splits, many crossing the clamp.
+TEST(Pricing, SplitAndUnsplitFillsCostTheSame) {
+    using Big = boost::multiprecision::int256_t;
+    std::mt19937_64 rng(20261202);
+    auto pick = [&](std::int64_t lo, std::int64_t hi) {
+        return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+    };
+    auto milli = [](std::int64_t v) { return Dec::from_raw(static_cast<i128>(v) * (Dec::kScale / 1000)); };
+    int crossing = 0;
+    for (int trial = 0; trial < 3'000; ++trial) {
+        const PairParams params{milli(pick(1'000, 5'000'000)), milli(pick(0, 200)), dec("1000000"), dec("0.05")};
+        const Dec oracle = milli(pick(1'000, 10'000'000));
+        const Dec limit = mul(params.skew_scale, params.max_abs_premium, Rounding::Floor);
+        const Dec skew = milli(pick(-3, 3) * static_cast<std::int64_t>(limit.raw() / (Dec::kScale / 1000) + 1) / 2 +
+                               pick(-1000, 1000));
+        const int pieces = static_cast<int>(pick(2, 12));
+        const bool buy = pick(0, 1) == 1;
+        std::vector<Dec> sizes;
+        Dec total;
+        for (int i = 0; i < pieces; ++i) {
+            const Dec piece = milli(pick(1, 4 * (limit.raw() / (Dec::kScale / 1000) + 1)));
+            sizes.push_back(buy ? piece : -piece);
+            total += sizes.back();
+        }
+        // Costs as exact products of raw size and raw price (units of 1e-36).
+        auto cost = [](Dec size, Dec price) { return Big(size.abs().raw()) * Big(price.raw()); };
+        const Big whole = cost(total, compute_exec_price(oracle, skew, total, params));
+        Big split = 0;
+        Dec s = skew;
+        for (const Dec piece : sizes) {
+            split += cost(piece, compute_exec_price(oracle, s, piece, params));
+            s += piece;
+        }
+        const Dec after = skew + total;
+        crossing += (skew.abs() < limit) != (after.abs() < limit) ? 1 : 0;
+        const Big bound = Big(total.abs().raw()) * Big(1);  // |size| * 1e-18 per contract, in 1e-36 units
+        const Big difference = split > whole ? split - whole : whole - split;
+        ASSERT_LT(difference, bound) << "trial " << trial;
+    }
+    EXPECT_GT(crossing, 500) << "too few fills cross the clamp boundary to prove much";
 }
 
 TEST(Pricing, ExecPriceRoundsAgainstTheTrader) {
