@@ -240,10 +240,12 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
         }
         const bool allowed = std::holds_alternative<core::SetPair>(command.body) ||
                              std::holds_alternative<core::SetPairStatus>(command.body) ||
-                             std::holds_alternative<core::SetParams>(command.body);
+                             std::holds_alternative<core::SetParams>(command.body) ||
+                             std::holds_alternative<core::FundVault>(command.body);
         if (!allowed || command.time) {
-            counted(error_reply(400, "invalid_input",
-                                "the body must be a set_pair, set_pair_status or set_params command without 'time'"));
+            counted(error_reply(
+                400, "invalid_input",
+                "the body must be a set_pair, set_pair_status, set_params or fund_vault command without 'time'"));
             return;
         }
         submit(WriteRequest{command.body, std::nullopt, {}, false}, counted);

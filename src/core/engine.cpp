@@ -154,23 +154,48 @@ AccountHealth Engine::health(const UserState& user) const {
 }
 
 AccountHealth Engine::health_after(const UserState* user, const FillPlan& plan) const {
+    // Equity and initial margin only: the maintenance margin is not needed here.
     AccountHealth h;
+    auto add = [&](const PairState& pair, const Position& p, const FundingState& funding) {
+        const Dec oracle = *pair.oracle_price;
+        h.unrealized_pnl += position_unrealized_pnl(p, oracle);
+        if (funding.cumulative_per_unit != p.entry_funding_per_unit)
+            h.accrued_funding += accrued_funding(p.size, funding.cumulative_per_unit, p.entry_funding_per_unit);
+        h.used_margin += compute_required_margin(p.size, oracle, pair.params);
+    };
     bool planned_pair_seen = false;
     if (user != nullptr) {
         for (const PositionEntry& entry : user->positions) {
             const PairState& pair = pairs_[entry.pair];
             if (entry.pair == plan.pair) {
                 planned_pair_seen = true;
-                if (!plan.position.size.is_zero()) add_position_health(h, pair, plan.position, plan.funding);
+                if (!plan.position.size.is_zero()) add(pair, plan.position, plan.funding);
             } else {
-                add_position_health(h, pair, entry.position, funding_now(pair));
+                add(pair, entry.position, funding_now(pair));
             }
         }
     }
-    if (!planned_pair_seen && !plan.position.size.is_zero())
-        add_position_health(h, pairs_[plan.pair], plan.position, plan.funding);
+    if (!planned_pair_seen && !plan.position.size.is_zero()) add(pairs_[plan.pair], plan.position, plan.funding);
     h.equity = Dec::from_amount(plan.money.margin) + h.unrealized_pnl - h.accrued_funding;
     return h;
+}
+
+bool Engine::margin_surely_covered_after(const FillPlan& plan, Dec oracle, Amount available, Amount required,
+                                         Amount fee_whole) {
+    // What the fill can cost the account's equity at oracle prices: its
+    // premium over the oracle on the whole size, its fee (the maker and taker
+    // parts round up separately: one unit more than fee_whole at most), and a
+    // unit each for the roundings of cost basis, realized PnL, the position's
+    // value before and after, and settled funding; and what
+    // it can add to the initial margin in use: at most that of its opening
+    // portion at the oracle, which `required` covers (priced at or above the
+    // oracle). Available margin is at most equity - used - reserved, so if it
+    // covers all of that the exact test would pass; a shortfall or bad debt
+    // in the settlement voids the bound.
+    if (!plan.money.shortfall.is_zero() || !plan.money.bad_debt.is_zero()) return false;
+    const Dec premium = mul(plan.size.abs(), (plan.price - oracle).abs(), Rounding::Ceil);
+    const Amount bound = required + fee_whole + Amount(6);
+    return Dec::from_amount(available) >= Dec::from_amount(bound) + premium;
 }
 
 std::optional<Engine::Rejection> Engine::margin_shortfall_after(const UserState* user, const FillPlan& plan,

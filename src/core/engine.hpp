@@ -292,6 +292,10 @@ private:
                                     const FundingState& funding);
     // The account's health as it would be after a planned, settling fill.
     AccountHealth health_after(const UserState* user, const FillPlan& plan) const;
+    // A cheap test that implies margin_shortfall_after finds nothing, from the
+    // account's available margin before the fill (see engine.cpp).
+    static bool margin_surely_covered_after(const FillPlan& plan, Dec oracle, Amount available, Amount required,
+                                            Amount fee_whole);
     // Why a fill that opens exposure may not be made: the account's equity
     // after it (its premium and fee included) would not cover the initial
     // margin of all its positions plus `reserved_after`. nullopt: it may.
@@ -321,6 +325,7 @@ private:
     };
     // Values every account holding a position at the current prices.
     AccountSweep sweep_accounts() const;
+    void sweep_account(UserId id, AccountSweep& sweep, Dec& best_profit) const;
     ForceClosePlan plan_force_close(UserId user, bool is_adl) const;
     void apply_force_close(const ForceClosePlan& plan);
     // After an oracle update: liquidations, worst first; then ADL while the

@@ -122,7 +122,9 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
     if (exec_price) {
         fill.emplace(
             plan_fill(user, user_id.value_or(kNoUser), *pair_id, order_id, fill_size, *exec_price, /*settle=*/true));
-        if (!opening.is_zero()) {
+        if (!opening.is_zero() &&
+            !margin_surely_covered_after(*fill, oracle, available, required,
+                                         compute_worst_case_fee(fill_size, margin_price, params))) {
             const Amount reserved = user ? user->reserved_margin : Amount::zero();
             if (auto shortfall = margin_shortfall_after(user, *fill, reserved)) return std::move(*shortfall);
         }

@@ -60,34 +60,11 @@ void Engine::apply_force_close(const ForceClosePlan& plan) {
 
 Engine::AccountSweep Engine::sweep_accounts() const {
     AccountSweep sweep;
-    std::vector<UserId> holders;
-    for (const PairState& pair : pairs_) holders.insert(holders.end(), pair.holders.begin(), pair.holders.end());
-    if (holders.empty()) return sweep;
-    std::sort(holders.begin(), holders.end());
-    holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
-
     Dec best_profit;
-    for (UserId id : holders) {
-        const UserState& user = users_[id];
-        // An account with a stale price is neither liquidated nor
-        // deleveraged, and the vault cannot be valued without it.
-        const bool fresh = account_prices_fresh(user);
-        if (!fresh) sweep.mark.fresh = false;
-        try {
-            const AccountHealth h = health(user);
-            const Dec net = h.unrealized_pnl - h.accrued_funding;
-            if (h.equity.is_negative()) sweep.mark.uncollectable -= h.equity;
-            if (net.is_positive()) sweep.mark.owed_to_winners += net;
-            sweep.mark.positions += user.positions.size();
-            if (!fresh) continue;
-            if (h.below_maintenance())
-                sweep.liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
-            if (net.is_positive() && (!sweep.most_profitable || net > best_profit)) {
-                sweep.most_profitable = id;
-                best_profit = net;
-            }
-        } catch (const ArithmeticOverflow&) {
-            sweep.mark.fresh = false;  // cannot be valued in range; left for an operator
+    for (PairId pair_id = 0; pair_id < pairs_.size(); ++pair_id) {
+        for (UserId id : pairs_[pair_id].holders) {
+            // Each account once: under the first pair it holds (positions are in pair order).
+            if (users_[id].positions.front().pair == pair_id) sweep_account(id, sweep, best_profit);
         }
     }
     std::sort(sweep.liquidatable.begin(), sweep.liquidatable.end(),
@@ -97,7 +74,46 @@ Engine::AccountSweep Engine::sweep_accounts() const {
     return sweep;
 }
 
+void Engine::sweep_account(UserId id, AccountSweep& sweep, Dec& best_profit) const {
+    const UserState& user = users_[id];
+    // An account with a stale price is neither liquidated nor deleveraged,
+    // and the vault cannot be valued without it.
+    const bool fresh = account_prices_fresh(user);
+    if (!fresh) sweep.mark.fresh = false;
+    try {
+        // Equity and profit for the vault; the maintenance margin for
+        // liquidation. The initial margin in use is not needed here.
+        AccountHealth h;
+        for (const PositionEntry& entry : user.positions) {
+            const PairState& pair = pairs_[entry.pair];
+            const Position& p = entry.position;
+            h.unrealized_pnl += position_unrealized_pnl(p, *pair.oracle_price);
+            h.accrued_funding +=
+                accrued_funding(p.size, funding_now(pair).cumulative_per_unit, p.entry_funding_per_unit);
+            h.maintenance_margin +=
+                mul3_to_amount(p.size.abs(), *pair.oracle_price, pair.params.maintenance_margin_ratio, Rounding::Ceil);
+        }
+        h.equity = Dec::from_amount(user.margin) + h.unrealized_pnl - h.accrued_funding;
+        const Dec net = h.unrealized_pnl - h.accrued_funding;
+        if (h.equity.is_negative()) sweep.mark.uncollectable -= h.equity;
+        if (net.is_positive()) sweep.mark.owed_to_winners += net;
+        sweep.mark.positions += user.positions.size();
+        if (!fresh) return;
+        if (h.below_maintenance())
+            sweep.liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
+        // The most profitable goes first; ties by user id.
+        if (net.is_positive() &&
+            (!sweep.most_profitable || net > best_profit || (net == best_profit && id < *sweep.most_profitable))) {
+            sweep.most_profitable = id;
+            best_profit = net;
+        }
+    } catch (const ArithmeticOverflow&) {
+        sweep.mark.fresh = false;  // cannot be valued in range; left for an operator
+    }
+}
+
 VaultMark Engine::settle_risk() {
+    if (!vault_exposed()) return VaultMark{};  // nothing to value
     AccountSweep sweep = sweep_accounts();
     if (!sweep.liquidatable.empty()) {
         for (const LiquidationCandidate& c : sweep.liquidatable) {
@@ -146,8 +162,7 @@ Engine::Result Engine::handle(const ForceClose& cmd) {
     const ForceClosePlan plan = plan_force_close(*id, is_adl);
     accept();
     apply_force_close(plan);
-    const VaultMark mark = settle_risk();
-    vault_.uncollectable = mark.uncollectable;
+    vault_.uncollectable = settle_risk().uncollectable;
     refresh_vault_backing();
     return Reply{};
 }

@@ -37,15 +37,15 @@ Dec compute_marginal_price(Dec oracle_price, Dec skew, const PairParams& params,
 
 namespace {
 
-// Where a skew lies against the clamp boundary L = skew_scale * max_abs_premium,
-// decided exactly: inside [-L, L] the premium is skew / K, beyond it +-M.
-bool within_clamp(Dec skew, const PairParams& params) {
-    return compare_products(skew.abs(), Dec::one(), params.skew_scale, params.max_abs_premium) <= 0;
+// Where skews lie against the clamp boundary L = skew_scale * max_abs_premium,
+// decided exactly: |s| <= L is inside (premium s / K), beyond it +-M.
+bool at_most_clamp(Dec magnitude_of_skew, const PairParams& params) {
+    return compare_products(magnitude_of_skew, Dec::one(), params.skew_scale, params.max_abs_premium) <= 0;
 }
-bool at_or_above_clamp(Dec skew, const PairParams& params) {
-    return skew.is_positive() && !(compare_products(skew, Dec::one(), params.skew_scale, params.max_abs_premium) < 0);
+bool at_least_clamp(Dec skew, const PairParams& params) {
+    return skew.is_positive() && compare_products(skew, Dec::one(), params.skew_scale, params.max_abs_premium) >= 0;
 }
-bool at_or_below_clamp(Dec skew, const PairParams& params) { return at_or_above_clamp(-skew, params); }
+bool within_clamp(Dec skew, const PairParams& params) { return at_most_clamp(skew.abs(), params); }
 
 // The exact average of the clamped premium over a fill that crosses the
 // clamp boundary, applied to the oracle with one rounding. In real numbers,
@@ -88,16 +88,17 @@ Dec compute_exec_price(Dec oracle_price, Dec skew, Dec size, const PairParams& p
     const Rounding rounding = size.is_positive() ? Rounding::Ceil : Rounding::Floor;
     if (params.max_abs_premium.is_zero()) return oracle_price;  // no premium at any skew
     const Dec after = skew + size;
-    // Both ends inside: the premium is linear, so its average is the premium
-    // of the average skew, (skew + size/2) / K == (2*skew + size) / (2*K).
-    if (within_clamp(skew, params) && within_clamp(after, params)) {
+    // Both ends inside (one comparison: the larger magnitude): the premium is
+    // linear, so its average is the premium of the average skew,
+    // (skew + size/2) / K == (2*skew + size) / (2*K).
+    if (at_most_clamp(max(skew.abs(), after.abs()), params)) {
         const Dec denominator = params.skew_scale + params.skew_scale;
         return mul_div(oracle_price, denominator + skew + skew + size, denominator, rounding);
     }
     // Both ends on one flat part of the clamp: the premium is +-M throughout.
-    if (at_or_above_clamp(skew, params) && at_or_above_clamp(after, params))
+    if (at_least_clamp(min(skew, after), params))
         return mul(oracle_price, Dec::one() + params.max_abs_premium, rounding);
-    if (at_or_below_clamp(skew, params) && at_or_below_clamp(after, params))
+    if (at_least_clamp(-max(skew, after), params))
         return mul(oracle_price, Dec::one() - params.max_abs_premium, rounding);
     return integrated_price(oracle_price, skew, size, params, rounding);
 }
