@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/engine.hpp"
+#include "core/snapshot_codec.hpp"
 #include "core/state_dump.hpp"
 
 // GoogleTest prints failing Dec and Amount values as decimals.
@@ -136,7 +137,12 @@ public:
         const core::Position* pos = engine.user(*u).position(*p);
         return pos ? pos->size : Dec::zero();
     }
-    std::string dump() const { return core::dump_state(engine); }
+    // The whole state, as its canonical snapshot encoding: equal bytes, equal states.
+    std::string state() const {
+        std::string out;
+        core::encode_engine(engine, out);
+        return out;
+    }
 
     static void expect_ok(const core::Outcome& o) {
         EXPECT_TRUE(o.ok()) << "rejected: " << core::error_code_name(o.error) << ": " << o.message;
@@ -171,6 +177,18 @@ std::vector<E> events_of(const std::vector<core::Event>& events) {
         if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
     }
     return out;
+}
+
+// The one event of type E among `events`: a missing or extra event is a test
+// failure (and a value-initialized E), never an out-of-range read.
+template <typename E>
+E the_one(const std::vector<core::Event>& events) {
+    const std::vector<E> found = events_of<E>(events);
+    if (found.size() != 1) {
+        ADD_FAILURE() << "expected exactly one event of this type, found " << found.size();
+        return E{};
+    }
+    return found.front();
 }
 
 }  // namespace ballast::testing

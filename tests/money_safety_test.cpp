@@ -484,7 +484,7 @@ TEST(MoneySafety, F7c_AnEmptiedVaultBacksNoNewPositionUntilItIsRecapitalized) {
     // her, the vault pays what it has, 1000, and 500 is a shortfall. The vault is empty.
     h.oracle({{"BTC", "250"}});
     ASSERT_EQ(events_of<ForceCloseEvent>(h.events()).size(), 1u);
-    EXPECT_TRUE(events_of<ForceCloseEvent>(h.events())[0].is_adl);
+    EXPECT_TRUE(the_one<ForceCloseEvent>(h.events()).is_adl);
     EXPECT_EQ(h.vault().balance, amt("0"));
     EXPECT_FALSE(h.vault().backs_positions);
     h.deposit_margin("bob", "1000");

@@ -48,7 +48,7 @@ TEST(RiskFunding, RateRampsThenHitsItsCapInsideTheInterval) {
     const auto settled = events_of<FundingSettledEvent>(h.events());
     ASSERT_EQ(settled.size(), 1u);
     EXPECT_EQ(settled[0].amount, 2375);
-    EXPECT_EQ(events_of<FillEvent>(h.events())[0].funding, 2375);
+    EXPECT_EQ(the_one<FillEvent>(h.events()).funding, 2375);
     EXPECT_EQ(h.user("alice").margin, amt("7625"));
     EXPECT_EQ(h.vault().balance, amt("102375"));
     EXPECT_EQ(h.vault().unrealized_funding, dec("0"));
@@ -114,11 +114,11 @@ TEST(RiskFees, MakerAndTakerPartsBySkewDirection) {
     h.deposit_margin("alice", "2000");
     // Bob buys 100 at skew 0: all taker, ceil(100 * 100 * 0.003) = 30; treasury floor(30 * 0.2) = 6.
     h.submit_market("bob", "BTC", "100", "0");
-    EXPECT_EQ(events_of<FillEvent>(h.events())[0].fee, amt("30"));
+    EXPECT_EQ(the_one<FillEvent>(h.events()).fee, amt("30"));
     // Alice sells 150 at skew 100: 100 moves the skew to zero (maker), 50 past it (taker):
     // ceil(100 * 100 * 0.001) + ceil(50 * 100 * 0.003) = 10 + 15 = 25; treasury floor(5) = 5.
     h.submit_market("alice", "BTC", "-150", "0");
-    EXPECT_EQ(events_of<FillEvent>(h.events())[0].fee, amt("25"));
+    EXPECT_EQ(the_one<FillEvent>(h.events()).fee, amt("25"));
     EXPECT_EQ(h.vault().treasury, amt("11"));
     EXPECT_EQ(h.vault().balance, amt("100044"));  // 100000 + (30 - 6) + (25 - 5)
     EXPECT_EQ(h.user("alice").margin, amt("1975"));
@@ -190,7 +190,7 @@ TEST(RiskLiquidation, LossBeyondMarginIsBadDebt) {
     EXPECT_EQ(liquidations[0].fee, amt("0"));
     EXPECT_EQ(liquidations[0].bad_debt, amt("500"));
     ASSERT_EQ(events_of<BadDebtEvent>(h.events()).size(), 1u);
-    EXPECT_EQ(events_of<BadDebtEvent>(h.events())[0].amount, amt("500"));
+    EXPECT_EQ(the_one<BadDebtEvent>(h.events()).amount, amt("500"));
     EXPECT_EQ(h.vault().balance, amt("101000"));
 }
 
@@ -258,7 +258,7 @@ TEST(RiskAdl, DeleveragesTheMostProfitableAccountUntilTheVaultRecovers) {
     EXPECT_EQ(h.user("bob").margin, amt("3000"));
     EXPECT_EQ(h.user("dave").margin, amt("2000"));
     ASSERT_EQ(events_of<VaultShortfallEvent>(h.events()).size(), 1u);
-    EXPECT_EQ(events_of<VaultShortfallEvent>(h.events())[0].amount, amt("100"));
+    EXPECT_EQ(the_one<VaultShortfallEvent>(h.events()).amount, amt("100"));
     EXPECT_EQ(h.pair("BTC").long_oi, dec("0"));
 }
 
