@@ -30,12 +30,14 @@ void check_against_model(const Engine& engine, bool after_oracle_update, ModelSt
         const FundingState mine = engine.funding_now(pair);
         cumulative[p] = ex::of(mine.cumulative_per_unit);
         if (!pair.oracle_price) continue;
-        const ex::Funding model = ex::accrue(pair.funding, engine.clock(), pair.skew(), *pair.oracle_price, pair.params);
+        const ex::Funding model =
+            ex::accrue(pair.funding, engine.clock(), pair.skew(), *pair.oracle_price, pair.params);
         ASSERT_LE(abs(model.rate - ex::of(mine.rate)), tolerance) << "funding rate of " << engine.pair_name(p);
         ASSERT_LE(abs(model.cumulative - ex::of(mine.cumulative_per_unit)), tolerance)
             << "cumulative funding of " << engine.pair_name(p);
         ++stats.funding_checks;
-        if (pair.params.max_abs_funding_rate.is_positive() && abs(model.rate) == ex::of(pair.params.max_abs_funding_rate))
+        if (pair.params.max_abs_funding_rate.is_positive() &&
+            abs(model.rate) == ex::of(pair.params.max_abs_funding_rate))
             ++stats.capped;
     }
     // Health: each account's equity rounds down (against the trader) by less

@@ -243,10 +243,10 @@ TEST(RiskAdl, DeleveragesTheMostProfitableAccountUntilTheVaultRecovers) {
     h.deposit_margin("dave", "2000");
     h.submit_market("bob", "BTC", "100", "0");
     h.submit_market("dave", "BTC", "10", "0");
-    // At 110 the vault owes 1000 + 100: equity 1000 - 1100 = -100 < 0.05 * 110 * 110 = 605.
+    // At 110 the vault owes winners 1000 + 100 = 1100: equity 1000 - 1100 = -100 < 0.05 * 1100.
     // Bob is the most profitable (+1000): closed at 110, the vault pays him its whole 1000.
-    // Then equity 0 - 100 ... still below 0.05 * 10 * 110 = 55: Dave (+100) goes next,
-    // and the vault, now empty, owes him 100 it cannot pay (a shortfall).
+    // Then equity 0 - 100 is still below 0.05 * 100: Dave (+100) goes next, and the vault,
+    // now empty, owes him 100 it cannot pay (a shortfall).
     h.oracle({{"BTC", "110"}});
     const auto adls = events_of<ForceCloseEvent>(h.events());
     ASSERT_EQ(adls.size(), 2u);
