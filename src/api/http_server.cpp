@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -64,11 +66,21 @@ private:
         };
         // The reply may come from the journal writer's thread: hop back onto
         // this connection's strand to write it.
-        router_.handle(view, [self = shared_from_this()](HttpReply&& reply) {
-            net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
-                self->send(std::move(reply), self->request_.keep_alive());
+        replied_.store(false);
+        try {
+            router_.handle(view, [self = shared_from_this()](HttpReply&& reply) {
+                if (self->replied_.exchange(true)) return;
+                net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+                    self->send(std::move(reply), self->request_.keep_alive());
+                });
             });
-        });
+        } catch (const std::exception& e) {
+            // No request may stop a gateway thread.
+            spdlog::error("{} {} failed in the gateway: {}", view.method, view.target, e.what());
+            if (!replied_.exchange(true))
+                send(HttpReply{500, sequencer::error_body("internal_error", "the request failed in the gateway")},
+                     request_.keep_alive());
+        }
     }
 
     void send(HttpReply&& reply, bool keep_alive) {
@@ -103,6 +115,7 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     http::request<http::string_body> request_;
     http::response<http::string_body> response_;
+    std::atomic<bool> replied_{false};  // the current request's reply is on its way
 };
 
 }  // namespace

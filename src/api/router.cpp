@@ -106,7 +106,7 @@ Router::Router(GatewayConfig config, sequencer::Sequencer& sequencer, prometheus
                      .Name("ballast_http_responses_total")
                      .Help("HTTP responses by status code")
                      .Register(registry)) {
-    for (unsigned status : {200, 400, 401, 403, 404, 405, 409, 413, 422, 429, 503})
+    for (unsigned status : {200, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503})
         by_status_[status] = &responses_.Add({{"code", std::to_string(status)}});
 }
 

@@ -48,6 +48,12 @@ std::string error_body(std::string_view code, std::string_view message) {
     return body;
 }
 
+Response internal_error(std::uint64_t seq, std::string_view what) {
+    return {500,
+            error_body("internal_error", "command " + std::to_string(seq) +
+                                             " is journaled but failed inside the exchange: " + std::string(what))};
+}
+
 std::string ExchangeState::fingerprint(const core::CommandBody& command, const std::optional<SignedBy>& signed_by) {
     std::string out;
     core::encode_command(core::Command{std::nullopt, command}, out);
@@ -97,31 +103,50 @@ Response ExchangeState::apply(const JournalRecord& record, ReplyWanted wanted) {
         if (used.size() > kNonceWindow) used.erase(used.begin());
     }
 
-    const core::Outcome outcome = engine_.apply(record.command);
-    if (outcome.ok()) {
-        if (const auto* withdraw = std::get_if<core::WithdrawMargin>(&record.command.body))
-            withdrawals_.push_back({record.seq, withdraw->user, withdraw->amount, record.time});
+    // A defect that throws (anything but the engine's own overflow handling)
+    // must not stop the exchange: the record stays journaled, recovery and
+    // offline replay meet the same exception at the same place, and the
+    // request is answered 500.
+    std::optional<std::string> failure;
+    core::Outcome outcome;
+    try {
+        outcome = engine_.apply(record.command);
+        if (outcome.ok()) {
+            if (const auto* withdraw = std::get_if<core::WithdrawMargin>(&record.command.body))
+                withdrawals_.push_back({record.seq, withdraw->user, withdraw->amount, record.time});
+        }
+    } catch (const std::exception& e) {
+        failure = e.what();
     }
     if (record.time - last_pruned_ >= kForgetIntervalMs) forget_expired(record.time);
     Response response;
-    if (wanted == ReplyWanted::OnlyIfStored && record.idempotency_key.empty()) return response;
-    if (outcome.ok()) {
-        api::JsonWriter w(response.body);
-        w.begin_object();
-        w.key("seq").integer(static_cast<std::int64_t>(record.seq));
-        std::string result;
-        api::encode_outcome(engine_, outcome, engine_.events(), result);
-        w.key("result").encoded(result);
-        w.end_object();
-    } else {
-        response.status = http_status_for(outcome.error);
-        api::JsonWriter w(response.body);
-        w.begin_object();
-        w.key("code").plain_string(core::error_code_name(outcome.error));
-        w.key("message").string(outcome.message);
-        w.key("seq").integer(static_cast<std::int64_t>(record.seq));
-        w.end_object();
+    if (wanted == ReplyWanted::OnlyIfStored && record.idempotency_key.empty() && !failure) return response;
+    if (!failure) {
+        try {
+            if (outcome.ok()) {
+                api::JsonWriter w(response.body);
+                w.begin_object();
+                w.key("seq").integer(static_cast<std::int64_t>(record.seq));
+                std::string result;
+                api::encode_outcome(engine_, outcome, engine_.events(), result);
+                w.key("result").encoded(result);
+                w.end_object();
+            } else {
+                response.status = http_status_for(outcome.error);
+                api::JsonWriter w(response.body);
+                w.begin_object();
+                w.key("code").plain_string(core::error_code_name(outcome.error));
+                w.key("message").string(outcome.message);
+                w.key("seq").integer(static_cast<std::int64_t>(record.seq));
+                w.end_object();
+            }
+        } catch (const std::exception& e) {
+            failure = "building the reply: " + std::string(e.what());
+        }
     }
+    if (failure) response = internal_error(record.seq, *failure);
+    // A retry with the key gets this reply, even a 500: the command is in the
+    // journal and must not run twice.
     if (!record.idempotency_key.empty()) {
         replies_[record.idempotency_key] =
             StoredReply{fingerprint(record.command.body, record.signed_by),

@@ -49,7 +49,10 @@ public:
 
     // Applies one journaled command and returns its reply (with OnlyIfStored,
     // an empty reply unless the record carries an Idempotency-Key). Called
-    // live and on recovery.
+    // live and on recovery. Never throws: an exception inside the engine or
+    // while building the reply becomes a 500 internal_error reply (also with
+    // OnlyIfStored, so recovery can log it); the record still counts, exactly
+    // as it would on every replay.
     Response apply(const JournalRecord& record, ReplyWanted wanted = ReplyWanted::Always);
 
     Response read(const ReadRequest& request) const;
@@ -99,5 +102,7 @@ std::string state_hash(const core::Engine& engine);
 std::uint16_t http_status_for(core::ErrorCode code);
 // {"code":...,"message":...}
 std::string error_body(std::string_view code, std::string_view message);
+// 500 internal_error for journaled command `seq`.
+Response internal_error(std::uint64_t seq, std::string_view what);
 
 }  // namespace ballast::sequencer

@@ -63,7 +63,12 @@ RecoveryReport Sequencer::recover() {
                                  std::to_string(state_.last_seq()));
         if (!decode_record(payload, record, error))
             throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
-        state_.apply(record, ReplyWanted::OnlyIfStored);
+        const Response response = state_.apply(record, ReplyWanted::OnlyIfStored);
+        if (response.status == 500) {
+            // The live exchange met the same failure and answered 500; the state is what it was then.
+            spdlog::error("recovery: {}", response.body);
+            ++report.failed_commands;
+        }
         ++report.replayed;
     };
     const JournalScan scan = scan_journal(journal_dir, /*repair=*/true, replay_record, /*skip_through=*/snapshot_seq);
@@ -177,10 +182,14 @@ void Sequencer::engine_loop() {
             if (writes >= max_writes || taken >= 2 * config_.max_batch || !queue_.pop(request)) break;
         }
         hand_to_writer(std::move(batch));
-        maybe_snapshot();
-        if (metrics_ && SteadyClock::now() - last_gauges >= kGaugeInterval) {
-            last_gauges = SteadyClock::now();
-            publish_gauges();
+        try {
+            maybe_snapshot();
+            if (metrics_ && SteadyClock::now() - last_gauges >= kGaugeInterval) {
+                last_gauges = SteadyClock::now();
+                publish_gauges();
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("snapshot copy or gauges failed at seq {}: {}", state_.last_seq(), e.what());
         }
     }
 }
@@ -205,11 +214,24 @@ void Sequencer::publish_gauges() {
 
 void Sequencer::process(std::unique_ptr<Request> request, Batch& batch) {
     Response response;
-    if (const auto* write = std::get_if<WriteRequest>(&request->what)) {
-        response = process_write(*write, batch);
-    } else {
-        response = state_.read(std::get<ReadRequest>(request->what));
-        if (metrics_) metrics_->reads.Increment();
+    // No request may stop the engine thread: whatever one throws is answered
+    // 500 and logged, and the next request is served. What it journaled
+    // before throwing stays journaled (and applied), like any command.
+    try {
+        if (const auto* write = std::get_if<WriteRequest>(&request->what)) {
+            response = process_write(*write, batch);
+        } else {
+            response = state_.read(std::get<ReadRequest>(request->what));
+            if (metrics_) metrics_->reads.Increment();
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("request failed inside the exchange (state at seq {}): {}", state_.last_seq(), e.what());
+        response = {500,
+                    error_body("internal_error", "the request failed inside the exchange: " + std::string(e.what()))};
+    }
+    if (response.status == 500) {
+        if (metrics_) metrics_->internal_errors.Increment();
+        if (std::holds_alternative<WriteRequest>(request->what)) spdlog::error("write answered 500: {}", response.body);
     }
     batch.replies.emplace_back(std::move(request), std::move(response));
 }
@@ -265,8 +287,13 @@ Response Sequencer::journal_and_apply(const core::CommandBody& command, const Wr
     record.command = core::Command{now, command};
 
     const std::size_t frame = begin_frame(batch.framed);
-    encode_record(record, batch.framed);
-    end_frame(batch.framed, frame);
+    try {
+        encode_record(record, batch.framed);
+        end_frame(batch.framed, frame);
+    } catch (...) {
+        batch.framed.resize(frame);  // not journaled, not applied
+        throw;
+    }
     if (batch.first_seq == 0) batch.first_seq = record.seq;
     batch.last_seq = record.seq;
 

@@ -51,6 +51,7 @@ struct RecoveryReport {
     std::vector<std::string> skipped_snapshots;
     std::uint64_t journal_records = 0;  // read from the journal
     std::uint64_t replayed = 0;         // applied on top of the snapshot
+    std::uint64_t failed_commands = 0;  // of those, answered 500 internal_error (logged)
     std::uint64_t last_seq = 0;
     std::uint64_t truncated_bytes = 0;
     std::string truncation_reason;

@@ -35,6 +35,8 @@ SequencerMetrics::SequencerMetrics(prometheus::Registry& r)
                         .Help("Open interest per pair and side, in base units of the asset")
                         .Register(r)),
       vault_equity(gauge(r, "ballast_vault_equity", "Vault equity in settlement units (rounded down)")),
-      snapshots(counter(r, "ballast_snapshots_total", "Snapshots written")) {}
+      snapshots(counter(r, "ballast_snapshots_total", "Snapshots written")),
+      internal_errors(counter(r, "ballast_internal_errors_total",
+                              "Requests that failed inside the exchange and were answered 500")) {}
 
 }  // namespace ballast::sequencer

@@ -24,6 +24,7 @@ struct SequencerMetrics {
     prometheus::Family<prometheus::Gauge>& open_interest;  // label pair, side
     prometheus::Gauge& vault_equity;
     prometheus::Counter& snapshots;
+    prometheus::Counter& internal_errors;  // requests answered 500
 
     static constexpr std::uint64_t kApplySampleEvery = 16;
 };

@@ -1,0 +1,171 @@
+// `ballast serve` as an operator meets it: hostile inputs, a restart after
+// them, a second process on the same data directory, start-up mistakes.
+// Every test runs the real binary.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "sequencer/sequencer.hpp"
+#include "serve_process.hpp"
+#include "temp_dir.hpp"
+
+namespace ballast {
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = testing::http;
+using testing::Client;
+using testing::free_port;
+using testing::Process;
+using testing::TempDir;
+
+std::string trader(unsigned n) {
+    char hex[48];
+    std::snprintf(hex, sizeof hex, "0x%040x", n);
+    return hex;
+}
+
+std::string field(const std::string& body, std::string_view key) {
+    const boost::json::value v = boost::json::parse(body);
+    const boost::json::value& f = v.at(key);
+    return f.is_string() ? std::string(f.as_string()) : boost::json::serialize(f);
+}
+
+// A market with fees, maintenance margin and funding switched on, so that
+// reads and oracle updates run the risk arithmetic too.
+std::string config_text(unsigned short port, const fs::path& data, const std::string& extra = {}) {
+    return "listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" + "data_dir = \"" + data.string() + "\"\n" + extra +
+           "\n[eip712]\nverify_signatures = false\n"
+           "[tokens]\nadmin = \"a\"\noracle = \"o\"\nbridge = \"b\"\n"
+           "[limits]\nper_client_per_second = 1000000\nper_client_burst = 1000000\n"
+           "per_key_per_second = 1000000\nper_key_burst = 1000000\n"
+           "[[markets]]\npair = \"BTC\"\nskew_scale = \"1000000\"\nmax_abs_premium = \"0.05\"\n"
+           "max_abs_oi = \"1000000\"\ninitial_margin_ratio = \"0.1\"\nmaintenance_margin_ratio = \"0.05\"\n"
+           "liquidation_fee_rate = \"0.01\"\nmaker_fee_rate = \"0.0002\"\ntaker_fee_rate = \"0.0006\"\n"
+           "max_funding_velocity = \"3\"\nmax_abs_funding_rate = \"0.1\"\n";
+}
+
+std::string write_config(const TempDir& dir, unsigned short port, const std::string& extra = {}) {
+    const fs::path path = dir.path() / "ballast.toml";
+    std::ofstream(path) << config_text(port, dir.path() / "data", extra);
+    return path.string();
+}
+
+// The body of an unsigned (signature checks off) order.
+std::string order(const std::string& trader, const std::string& size, std::uint64_t nonce,
+                  const std::string& kind = R"("kind":"market","max_slippage":"0.1")") {
+    const std::int64_t expiry = sequencer::wall_clock_ms() + 60'000;
+    return R"({"trader":")" + trader + R"(","pair":"BTC","size":")" + size + R"(",)" + kind + R"(,"nonce":)" +
+           std::to_string(nonce) + R"(,"expiry":)" + std::to_string(expiry) + R"(,"signature":"0x"})";
+}
+
+std::string deposit(const std::string& tx, const std::string& trader, const std::string& amount) {
+    return R"({"tx_id":")" + tx + R"(","trader":")" + trader + R"(","amount":")" + amount + R"("})";
+}
+
+// The state hash an offline replay of the journal reaches.
+std::string replayed_hash(const fs::path& data) {
+    const std::string bin = BALLAST_BINARY;
+    return testing::run_command(bin + " journal dump " + data.string() + " 2>/dev/null | " + bin +
+                                " replay --state-hash");
+}
+
+// A reply that is not a success must still be a JSON error with a code.
+void expect_json_error_or_ok(const http::response<http::string_body>& r, const std::string& what) {
+    if (r.result_int() == 200) return;
+    EXPECT_FALSE(field(r.body(), "code").empty()) << what << ": " << r.body();
+}
+
+TEST(ServeRobustness, ExtremeInputsNeverStopTheServerNorItsRestart) {
+    TempDir dir("poison");
+    const unsigned short port = free_port();
+    const std::string config = write_config(dir, port);
+    const fs::path log = dir.path() / "server.log";
+    const fs::path data = dir.path() / "data";
+    const std::string whale = trader(0xa1), small = trader(0xb2), seller = trader(0xc3);
+    const std::vector<std::string> traders = {whale, small, seller};
+    constexpr const char* kMinDec = "-170141183460469231731.687303715884105728";  // the lowest 128-bit raw value
+
+    // Every account read is answered; returns the statuses for the log.
+    auto read_accounts = [&](Client& c, const std::string& when) {
+        for (const std::string& t : traders) {
+            const auto r = c.get("/v1/account?trader=" + t);
+            ASSERT_TRUE(r) << when << ": GET /v1/account for " << t << " got no answer; see " << log;
+            expect_json_error_or_ok(*r, when + " account " + t);
+            // Fails until the engine fix lands: the account view of a trader
+            // holding 10^30 base units overflows inside the engine (answered
+            // 500 internal_error by the service, no longer fatal).
+            EXPECT_EQ(r->result_int(), 200u) << when << " account " << t << ": " << r->body();
+        }
+    };
+    auto hash_agrees = [&](Client& c, const std::string& when) {
+        const auto status = c.get("/v1/admin/status", "Bearer a");
+        ASSERT_TRUE(status && status->result_int() == 200) << when;
+        EXPECT_EQ(replayed_hash(data), field(status->body(), "state_hash") + "\n") << when;
+    };
+
+    {
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << testing::read_text(log);
+        ASSERT_EQ(c.post("/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer o")->result_int(), 200u);
+        ASSERT_EQ(c.post("/v1/admin/deposits", deposit("tx-small", small, "1000000"), "Bearer b")->result_int(), 200u);
+        ASSERT_EQ(c.post("/v1/admin/deposits", deposit("tx-seller", seller, "1000000"), "Bearer b")->result_int(),
+                  200u);
+
+        const std::vector<std::pair<std::string, std::function<std::optional<http::response<http::string_body>>()>>>
+            hostile = {
+                {"deposit of 10^30 base units",
+                 [&] {
+                     return c.post("/v1/admin/deposits", deposit("tx-whale", whale, "1000000000000000000000000000000"),
+                                   "Bearer b");
+                 }},
+                {"order of size 10^-18", [&] { return c.post("/v1/orders", order(small, "0.000000000000000001", 1)); }},
+                {"limit order of size 10^-18",
+                 [&] {
+                     return c.post("/v1/orders",
+                                   order(small, "0.000000000000000001", 2, R"("kind":"limit","price":"100")"));
+                 }},
+                {"sell of the lowest size", [&] { return c.post("/v1/orders", order(seller, kMinDec, 1)); }},
+                {"whale order of size 10^-18",
+                 [&] { return c.post("/v1/orders", order(whale, "0.000000000000000001", 1)); }},
+                {"whale sell of the lowest size", [&] { return c.post("/v1/orders", order(whale, kMinDec, 2)); }},
+                {"whale limit sell of the lowest size",
+                 [&] { return c.post("/v1/orders", order(whale, kMinDec, 3, R"("kind":"limit","price":"100")")); }},
+                {"oracle update after all of it",
+                 [&] { return c.post("/v1/oracle/prices", R"({"prices":{"BTC":"101"}})", "Bearer o"); }},
+            };
+        for (const auto& [what, send] : hostile) {
+            const auto r = send();
+            ASSERT_TRUE(r) << what << ": no answer, the server died; see " << log << "\n" << testing::read_text(log);
+            expect_json_error_or_ok(*r, what);
+            ASSERT_TRUE(server.running()) << what;
+        }
+        read_accounts(c, "live");
+        ASSERT_TRUE(server.running()) << testing::read_text(log);
+        const auto health = c.get("/v1/health");
+        ASSERT_TRUE(health && health->result_int() == 200);
+        hash_agrees(c, "live");
+        server.kill(SIGKILL);  // no final snapshot: the restart replays the whole journal
+    }
+    {
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << "the journal's records stop the restart\n"
+                                                       << testing::read_text(log);
+        read_accounts(c, "after replaying the journal");
+        hash_agrees(c, "after replaying the journal");
+        EXPECT_TRUE(testing::exited_with(server.kill(SIGTERM), 0)) << testing::read_text(log);
+    }
+    {
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << "the final snapshot stops the restart\n"
+                                                       << testing::read_text(log);
+        read_accounts(c, "after loading the final snapshot");
+        hash_agrees(c, "after loading the final snapshot");
+    }
+}
+
+}  // namespace
+}  // namespace ballast
