@@ -167,5 +167,40 @@ TEST(ServeRobustness, ExtremeInputsNeverStopTheServerNorItsRestart) {
     }
 }
 
+TEST(ServeRobustness, ASecondServerOnTheSameDataDirectoryExitsWithAClearMessage) {
+    TempDir dir("lock");
+    const unsigned short port = free_port();
+    const std::string config = write_config(dir, port);
+    const fs::path data = dir.path() / "data";
+    Process first({"serve", "--config", config}, dir.path() / "first.log");
+    Client c(port);
+    ASSERT_TRUE(testing::wait_serving(c, &first)) << testing::read_text(dir.path() / "first.log");
+
+    const std::string other_listen = "127.0.0.1:" + std::to_string(free_port());
+    const fs::path second_log = dir.path() / "second.log";
+    Process second({"serve", "--config", config, "--listen", other_listen}, second_log);
+    const auto status = second.wait_exit(std::chrono::seconds(10));
+    ASSERT_TRUE(status) << "a second server runs on the same data directory";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0);
+    const std::string said = testing::read_text(second_log);
+    EXPECT_NE(said.find("in use by another ballast process"), std::string::npos) << said;
+    EXPECT_NE(said.find(data.string()), std::string::npos) << said;
+    EXPECT_NE(said.find("pid " + std::to_string(first.pid())), std::string::npos) << said;
+
+    // The first one is untouched and still takes writes.
+    const auto r = c.post("/v1/admin/deposits", deposit("tx-1", trader(1), "100"), "Bearer b");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 200u) << r->body();
+    EXPECT_TRUE(testing::exited_with(first.kill(SIGTERM), 0));
+
+    // Once it is gone, the directory is free again.
+    Process third({"serve", "--config", config}, dir.path() / "third.log");
+    Client c3(port);
+    ASSERT_TRUE(testing::wait_serving(c3, &third)) << testing::read_text(dir.path() / "third.log");
+    const auto account = c3.get("/v1/account?trader=" + trader(1));
+    ASSERT_TRUE(account);
+    EXPECT_EQ(field(account->body(), "margin"), "100");
+}
+
 }  // namespace
 }  // namespace ballast

@@ -162,6 +162,9 @@ int serve(int argc, char** argv) {
         spdlog::info("recovered to seq {} in {:.3f} s: snapshot at seq {}, {} journal records replayed ({:.0f}/s)",
                      report.last_seq, report.seconds, report.snapshot_seq.value_or(0), report.replayed,
                      report.seconds > 0 ? static_cast<double>(report.replayed) / report.seconds : 0.0);
+    } catch (const sequencer::DataDirLocked& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
     } catch (const std::exception& e) {
         spdlog::critical("cannot recover from {}: {}", config.sequencer.data_dir.string(), e.what());
         return 1;

@@ -41,6 +41,7 @@ Sequencer::~Sequencer() { stop(); }
 
 RecoveryReport Sequencer::recover() {
     const auto start = SteadyClock::now();
+    lock_ = std::make_unique<DataDirLock>(config_.data_dir);
     RecoveryReport report;
     const fs::path snapshot_dir = config_.data_dir / "snapshots";
     const fs::path journal_dir = config_.data_dir / "journal";

@@ -22,6 +22,7 @@
 
 #include <boost/lockfree/queue.hpp>
 
+#include "sequencer/data_dir_lock.hpp"
 #include "sequencer/exchange_state.hpp"
 #include "sequencer/journal.hpp"
 #include "sequencer/sequencer_metrics.hpp"
@@ -68,7 +69,8 @@ public:
     Sequencer(const Sequencer&) = delete;
     Sequencer& operator=(const Sequencer&) = delete;
 
-    // Loads the newest valid snapshot and replays the journal after it,
+    // Locks the data directory (throws DataDirLocked if another process has
+    // it), loads the newest valid snapshot and replays the journal after it,
     // cutting off a torn tail. Throws JournalCorrupt when the journal cannot
     // be trusted. Call once, before start().
     RecoveryReport recover();
@@ -120,6 +122,7 @@ private:
     void maybe_snapshot();
 
     SequencerConfig config_;
+    std::unique_ptr<DataDirLock> lock_;  // held from recover() to destruction
     SequencerMetrics* metrics_;
     Clock clock_;
     ExchangeState state_;
