@@ -252,15 +252,23 @@ Response Sequencer::process_write(const WriteRequest& request, Batch& batch) {
 Response Sequencer::process_cancel_all(const CancelAllOrders& cancel_all, const WriteRequest& request, core::TimeMs now,
                                        Batch& batch) {
     const std::vector<core::OrderId> ids = state_.open_orders(cancel_all.user, cancel_all.pair);
+    // Checked first and once for the whole request (expiry, nonce), whether
+    // or not there is anything to cancel.
+    const core::CommandBody first =
+        ids.empty() ? core::CommandBody(core::QueryUser{cancel_all.user})
+                    : core::CommandBody(core::CancelOrder{cancel_all.user, cancel_all.pair, ids.front()});
+    if (auto early = state_.precheck(request, first, now)) {
+        if (metrics_) metrics_->answered_unjournaled.Increment();
+        return *early;
+    }
     std::string body = R"({"canceled":[)";
-    if (!ids.empty()) {
-        // Checked once for the whole request (expiry, nonce); the nonce is
-        // spent by the first cancel, which carries the signature's record.
-        const core::CommandBody first = core::CancelOrder{cancel_all.user, cancel_all.pair, ids.front()};
-        if (auto early = state_.precheck(request, first, now)) {
-            if (metrics_) metrics_->answered_unjournaled.Increment();
-            return *early;
-        }
+    if (ids.empty()) {
+        // Nothing to cancel, but the signed request's nonce is spent all the
+        // same (by a journaled query of the trader, which changes nothing
+        // else), so it cannot be replayed later to cancel newer orders.
+        if (request.signed_by) journal_and_apply(first, request, request.signed_by, now, batch);
+    } else {
+        // The nonce is spent by the first cancel, which carries the signature's record.
         std::optional<SignedBy> signed_by = request.signed_by;
         bool listed = false;
         for (const core::OrderId id : ids) {
