@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <sstream>
 
 #include "sequencer/sequencer.hpp"
 #include "serve_process.hpp"
@@ -34,7 +35,7 @@ std::string field(const std::string& body, std::string_view key) {
 // A market with fees, maintenance margin and funding switched on, so that
 // reads and oracle updates run the risk arithmetic too.
 std::string config_text(unsigned short port, const fs::path& data, const std::string& extra = {}) {
-    return "listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" + "data_dir = \"" + data.string() + "\"\n" + extra +
+    return "listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" + "data_dir = \"" + data.string() + "\"\n" +
            "\n[eip712]\nverify_signatures = false\n"
            "[tokens]\nadmin = \"a\"\noracle = \"o\"\nbridge = \"b\"\n"
            "[limits]\nper_client_per_second = 1000000\nper_client_burst = 1000000\n"
@@ -42,7 +43,8 @@ std::string config_text(unsigned short port, const fs::path& data, const std::st
            "[[markets]]\npair = \"BTC\"\nskew_scale = \"1000000\"\nmax_abs_premium = \"0.05\"\n"
            "max_abs_oi = \"1000000\"\ninitial_margin_ratio = \"0.1\"\nmaintenance_margin_ratio = \"0.05\"\n"
            "liquidation_fee_rate = \"0.01\"\nmaker_fee_rate = \"0.0002\"\ntaker_fee_rate = \"0.0006\"\n"
-           "max_funding_velocity = \"3\"\nmax_abs_funding_rate = \"0.1\"\n";
+           "max_funding_velocity = \"3\"\nmax_abs_funding_rate = \"0.1\"\n" +
+           extra;
 }
 
 std::string write_config(const TempDir& dir, unsigned short port, const std::string& extra = {}) {
@@ -200,6 +202,79 @@ TEST(ServeRobustness, ASecondServerOnTheSameDataDirectoryExitsWithAClearMessage)
     const auto account = c3.get("/v1/account?trader=" + trader(1));
     ASSERT_TRUE(account);
     EXPECT_EQ(field(account->body(), "margin"), "100");
+}
+
+TEST(ServeStartup, EveryCommandAnswersHelpWithItsOwnUsage) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"--help", "usage: ballast <command>"},
+        {"help", "usage: ballast <command>"},
+        {"serve --help", "usage: ballast serve"},
+        {"serve --config x.toml --help", "usage: ballast serve"},
+        {"journal --help", "usage: ballast journal dump"},
+        {"journal dump --help", "usage: ballast journal dump"},
+        {"replay --help", "usage: ballast replay"},
+        {"replay --state-hash --help", "usage: ballast replay"},
+        {"demo --help", "usage: ballast demo"},
+    };
+    for (const auto& [args, first_line] : cases) {
+        int status = -1;
+        const std::string out = testing::run_command(std::string(BALLAST_BINARY) + " " + args + " 2>&1", &status);
+        EXPECT_TRUE(testing::exited_with(status, 0)) << "ballast " << args << " -> " << out;
+        EXPECT_TRUE(out.starts_with(first_line)) << "ballast " << args << " -> " << out;
+    }
+}
+
+TEST(ServeStartup, AnInvalidMarketRefusesToStartAndNamesTheField) {
+    TempDir dir("badmarket");
+    // A second market whose skew scale the engine refuses.
+    const std::string config =
+        write_config(dir, free_port(),
+                     "[[markets]]\npair = \"ETH\"\nskew_scale = \"0\"\nmax_abs_premium = \"0.05\"\n"
+                     "max_abs_oi = \"1000\"\ninitial_margin_ratio = \"0.1\"\n");
+    const fs::path log = dir.path() / "server.log";
+    Process server({"serve", "--config", config}, log);
+    const auto status = server.wait_exit(std::chrono::seconds(10));
+    ASSERT_TRUE(status) << "the server started with an invalid market";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0);
+    const std::string said = testing::read_text(log);
+    EXPECT_NE(said.find("markets[1]"), std::string::npos) << said;
+    EXPECT_NE(said.find("skew_scale"), std::string::npos) << said;
+    int dump_status = -1;
+    EXPECT_EQ(testing::run_command(
+                  std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() + " 2>/dev/null",
+                  &dump_status),
+              "")
+        << "nothing is journaled";
+}
+
+TEST(ServeStartup, APortInUseIsOnePlainLineAndJournalsNothing) {
+    TempDir dir("portinuse");
+    testing::net::io_context io;
+    testing::tcp::acceptor taken(io, testing::tcp::endpoint(testing::net::ip::make_address("127.0.0.1"), 0));
+    const std::string config = write_config(dir, taken.local_endpoint().port());
+    const fs::path log = dir.path() / "server.log";
+    Process server({"serve", "--config", config}, log);
+    const auto status = server.wait_exit(std::chrono::seconds(10));
+    ASSERT_TRUE(status) << "the server runs without its port";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0);
+
+    std::vector<std::string> problems;
+    std::istringstream lines(testing::read_text(log));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find(" critical ") != std::string::npos || line.find(" error ") != std::string::npos)
+            problems.push_back(line);
+    }
+    ASSERT_EQ(problems.size(), 1u) << testing::read_text(log);
+    const std::string& line = problems.front();
+    EXPECT_NE(line.find("127.0.0.1:" + std::to_string(taken.local_endpoint().port())), std::string::npos) << line;
+    EXPECT_NE(line.find("in use"), std::string::npos) << line;
+    EXPECT_EQ(line.find("[system:"), std::string::npos) << "no source locations: " << line;
+    EXPECT_EQ(line.find(".hpp"), std::string::npos) << "no source locations: " << line;
+
+    EXPECT_EQ(testing::run_command(std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() +
+                                   " 2>/dev/null"),
+              "")
+        << "a start that cannot listen journals nothing";
 }
 
 }  // namespace

@@ -267,6 +267,10 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
             const auto pair = r.get<std::string>(m["pair"], where + ".pair");
             if (!pair || !core::Name::is_valid(*pair)) bad(source, where + ".pair", "must be a valid pair name");
             market.set_pair.pair = core::Name::from(*pair);
+            for (std::size_t j = 0; j < c.markets.size(); ++j) {
+                if (c.markets[j].set_pair.pair == market.set_pair.pair)
+                    bad(source, where + ".pair", "repeats markets[" + std::to_string(j) + "].pair");
+            }
             for (const PairField& field : kPairFields) {
                 const std::string key = where + "." + std::string(field.key);
                 const auto value = r.decimal(m[field.key], key);

@@ -21,24 +21,51 @@
 
 namespace {
 
-int usage(std::FILE* to, int code) {
-    std::fputs(
-        "usage: ballast <command>\n"
-        "\n"
-        "  serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-        "                    run the exchange: durable sequencer and REST API under /v1;\n"
-        "                    without --config, an embedded demo exchange on 127.0.0.1:8080\n"
-        "  journal dump DIR  print the journal in DIR (a data directory or its journal/)\n"
-        "                    as replay JSON Lines, for `ballast replay`\n"
-        "  replay [--state-hash] [FILE|-]\n"
-        "                    read JSON Lines commands from FILE (or stdin) and write one\n"
-        "                    JSON result line per command to stdout; with --state-hash,\n"
-        "                    print only the SHA-256 of the final state\n"
-        "  demo              replay a narrated example session and print it readably\n"
-        "  help              this text\n",
-        to);
+constexpr const char* kUsage =
+    "usage: ballast <command> [--help]\n"
+    "\n"
+    "  serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+    "                    run the exchange: durable sequencer and REST API under /v1;\n"
+    "                    without --config, an embedded demo exchange on 127.0.0.1:8080\n"
+    "  journal dump DIR  print the journal in DIR (a data directory or its journal/)\n"
+    "                    as replay JSON Lines, for `ballast replay`\n"
+    "  replay [--state-hash] [FILE|-]\n"
+    "                    read JSON Lines commands from FILE (or stdin) and write one\n"
+    "                    JSON result line per command to stdout; with --state-hash,\n"
+    "                    print only the SHA-256 of the final state\n"
+    "  demo              replay a narrated example session and print it readably\n"
+    "  help              this text\n"
+    "\n"
+    "`ballast <command> --help` describes one command.\n";
+
+constexpr const char* kJournalUsage =
+    "usage: ballast journal dump DIR\n"
+    "\n"
+    "Prints the journal in DIR (a data directory or its journal/ directory) as\n"
+    "replay JSON Lines on stdout, one command per journal record, in sequence\n"
+    "order. Reads only: it never repairs a torn tail (the server cuts it off on\n"
+    "start) and may run while the server does. Exits 1 on a corrupt journal.\n";
+
+constexpr const char* kReplayUsage =
+    "usage: ballast replay [--state-hash] [FILE|-]\n"
+    "\n"
+    "Reads JSON Lines commands from FILE (or stdin, or -) and writes one JSON\n"
+    "result line per command to stdout. With --state-hash, prints only the\n"
+    "SHA-256 of the final state instead (what GET /v1/admin/status reports for a\n"
+    "server whose journal `ballast journal dump` printed).\n";
+
+constexpr const char* kDemoUsage =
+    "usage: ballast demo\n"
+    "\n"
+    "Replays a short, narrated example session through the engine and prints\n"
+    "each command with its result.\n";
+
+int usage(const char* text, std::FILE* to, int code) {
+    std::fputs(text, to);
     return code;
 }
+
+bool is_help(std::string_view arg) { return arg == "--help" || arg == "-h"; }
 
 int replay(const char* path, bool state_hash_only) {
     std::FILE* in = stdin;
@@ -143,20 +170,33 @@ int journal_dump(const char* dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) return usage(stderr, 2);
+    if (argc < 2) return usage(kUsage, stderr, 2);
     const std::string_view command = argv[1];
+    auto asks_help = [&] {
+        for (int i = 2; i < argc; ++i) {
+            if (is_help(argv[i])) return true;
+        }
+        return false;
+    };
     if (command == "replay") {
+        if (asks_help()) return usage(kReplayUsage, stdout, 0);
         const bool hash = argc > 2 && std::string_view(argv[2]) == "--state-hash";
         const int file_arg = hash ? 3 : 2;
+        if (argc > file_arg + 1) return usage(kReplayUsage, stderr, 2);
         return replay(argc > file_arg ? argv[file_arg] : nullptr, hash);
     }
     if (command == "serve") return ballast::cli::serve(argc, argv);
     if (command == "journal") {
-        if (argc != 4 || std::string_view(argv[2]) != "dump") return usage(stderr, 2);
+        if (asks_help()) return usage(kJournalUsage, stdout, 0);
+        if (argc != 4 || std::string_view(argv[2]) != "dump") return usage(kJournalUsage, stderr, 2);
         return journal_dump(argv[3]);
     }
-    if (command == "demo") return demo();
-    if (command == "help" || command == "--help" || command == "-h") return usage(stdout, 0);
+    if (command == "demo") {
+        if (asks_help()) return usage(kDemoUsage, stdout, 0);
+        if (argc != 2) return usage(kDemoUsage, stderr, 2);
+        return demo();
+    }
+    if (command == "help" || is_help(command)) return usage(kUsage, stdout, 0);
     std::fprintf(stderr, "ballast: unknown command '%s'\n", argv[1]);
-    return usage(stderr, 2);
+    return usage(kUsage, stderr, 2);
 }

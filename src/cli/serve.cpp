@@ -7,6 +7,8 @@
 #include <cstring>
 #include <random>
 
+#include <boost/system/system_error.hpp>
+
 #include "api/http_server.hpp"
 #include "cli/config.hpp"
 #include "sequencer/sequencer.hpp"
@@ -29,21 +31,53 @@ constexpr const char* kDemoTraders[] = {"demo-trader-1", "demo-trader-2", "demo-
 // Commands that bring a fresh (or older) state up to the configuration:
 // global parameters and markets that do not exist yet, and the demo vault's
 // seed. Existing markets are left as they are: change them through
-// POST /v1/admin/markets, so the journal says who changed what.
-std::vector<core::CommandBody> bootstrap_commands(const ServeConfig& config, const sequencer::ExchangeState& state) {
-    std::vector<core::CommandBody> commands;
+// POST /v1/admin/markets, so the journal says who changed what. Each command
+// names the part of the configuration it comes from.
+struct BootstrapCommand {
+    core::CommandBody command;
+    std::string origin;
+};
+
+std::vector<BootstrapCommand> bootstrap_commands(const ServeConfig& config, const sequencer::ExchangeState& state) {
+    std::vector<BootstrapCommand> commands;
     const core::Engine& engine = state.engine();
-    if (state.last_seq() == 0) commands.emplace_back(config.params);
-    for (const MarketConfig& market : config.markets) {
-        if (!engine.find_pair(market.set_pair.pair)) commands.emplace_back(market.set_pair);
+    if (state.last_seq() == 0) commands.push_back({config.params, "[params]"});
+    for (std::size_t i = 0; i < config.markets.size(); ++i) {
+        const MarketConfig& market = config.markets[i];
+        if (!engine.find_pair(market.set_pair.pair))
+            commands.push_back({market.set_pair, "markets[" + std::to_string(i) + "] (pair " +
+                                                     std::string(market.set_pair.pair.view()) + ")"});
     }
     if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero()) {
-        commands.emplace_back(
-            core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
+        commands.push_back(
+            {core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt}, "[demo]"});
         for (const char* trader : kDemoTraders)
-            commands.emplace_back(core::DepositMargin{core::Name::from(trader), core::Amount(1'000'000)});
+            commands.push_back({core::DepositMargin{core::Name::from(trader), core::Amount(1'000'000)}, "[demo]"});
     }
     return commands;
+}
+
+// The engine's own rules decide whether the configured parameters and
+// markets are valid: all of them are tried on a scratch engine before the
+// data directory is touched, and the first one refused is named with the
+// engine's reason (markets that already exist keep their journaled
+// parameters, but a configuration that says something invalid is refused all
+// the same).
+std::optional<std::string> invalid_configuration(const ServeConfig& config) {
+    core::Engine scratch;
+    auto refused = [&](const core::CommandBody& command) -> std::optional<std::string> {
+        const core::Outcome outcome = scratch.apply(core::Command{std::nullopt, command});
+        if (outcome.ok()) return std::nullopt;
+        return outcome.message;
+    };
+    if (auto why = refused(config.params)) return "[params] is invalid: " + *why;
+    for (std::size_t i = 0; i < config.markets.size(); ++i) {
+        const core::SetPair& market = config.markets[i].set_pair;
+        if (auto why = refused(market))
+            return "markets[" + std::to_string(i) + "] (pair " + std::string(market.pair.view()) +
+                   ") is invalid: " + *why;
+    }
+    return std::nullopt;
 }
 
 // The demo's oracle: each market's price takes a uniform random step of up to
@@ -112,12 +146,20 @@ private:
     std::thread thread_;
 };
 
-int usage() {
-    std::fputs(
-        "usage: ballast serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-        "  without --config: an embedded demo exchange (random-walk oracle, demo tokens)\n",
-        stderr);
-    return 2;
+constexpr const char* kUsage =
+    "usage: ballast serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+    "\n"
+    "Runs the exchange: the durable sequencer and the REST API under /v1.\n"
+    "\n"
+    "  --config FILE       TOML configuration (see config/production.example.toml);\n"
+    "                      without it, an embedded demo exchange on 127.0.0.1:8080\n"
+    "  --listen HOST:PORT  overrides the configuration's listen address\n"
+    "  --data DIR          overrides the configuration's data_dir\n"
+    "  --help              this text\n";
+
+int usage(std::FILE* to, int code) {
+    std::fputs(kUsage, to);
+    return code;
 }
 
 }  // namespace
@@ -126,7 +168,8 @@ int serve(int argc, char** argv) {
     std::optional<std::string> config_file, listen, data;
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (i + 1 >= argc) return usage();
+        if (arg == "--help" || arg == "-h") return usage(stdout, 0);
+        if (i + 1 >= argc) return usage(stderr, 2);
         if (arg == "--config")
             config_file = argv[++i];
         else if (arg == "--listen")
@@ -134,7 +177,7 @@ int serve(int argc, char** argv) {
         else if (arg == "--data")
             data = argv[++i];
         else
-            return usage();
+            return usage(stderr, 2);
     }
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
     ServeConfig config;
@@ -144,7 +187,11 @@ int serve(int argc, char** argv) {
         if (data) config.sequencer.data_dir = *data;
         if (config.sequencer.data_dir.empty()) throw std::runtime_error("data_dir is not set (config or --data)");
     } catch (const std::exception& e) {
-        spdlog::error("config: {}", e.what());
+        spdlog::critical("config: {}", e.what());
+        return 2;
+    }
+    if (const auto invalid = invalid_configuration(config)) {
+        spdlog::critical("config: {}; refusing to start", *invalid);
         return 2;
     }
     if (config.demo.enabled)
@@ -169,21 +216,30 @@ int serve(int argc, char** argv) {
         spdlog::critical("cannot recover from {}: {}", config.sequencer.data_dir.string(), e.what());
         return 1;
     }
-    const std::vector<core::CommandBody> bootstrap = bootstrap_commands(config, sequencer.state());
-    sequencer.start();
-    for (const core::CommandBody& command : bootstrap) {
-        const sequencer::Response r = sequencer.call(sequencer::WriteRequest{command, std::nullopt, {}, false});
-        if (r.status != 200) spdlog::error("bootstrap command refused: {}", r.body);
-    }
+    const std::vector<BootstrapCommand> bootstrap = bootstrap_commands(config, sequencer.state());
 
+    // Bind before journaling anything: a start that cannot listen leaves the
+    // data directory as it found it.
     api::Router router(config.gateway, sequencer, registry);
     std::unique_ptr<api::HttpServer> server;
     try {
         server = std::make_unique<api::HttpServer>(router, config.host, config.port, config.http_threads);
+    } catch (const boost::system::system_error& e) {
+        spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.code().message());
+        return 1;
     } catch (const std::exception& e) {
         spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.what());
-        sequencer.stop();
         return 1;
+    }
+
+    sequencer.start();
+    for (const BootstrapCommand& c : bootstrap) {
+        const sequencer::Response r = sequencer.call(sequencer::WriteRequest{c.command, std::nullopt, {}, false});
+        if (r.status != 200) {
+            spdlog::critical("config: {} was refused by the exchange: {}", c.origin, r.body);
+            sequencer.stop();
+            return 1;
+        }
     }
     std::unique_ptr<DemoOracle> oracle;
     if (config.demo.enabled) {
