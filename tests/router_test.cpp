@@ -328,7 +328,7 @@ TEST_F(RouterTest, MetricsArePrometheusText) {
 
 // Two requests over one keep-alive connection to the real server.
 TEST_F(RouterTest, ServesHttpKeepAlive) {
-    HttpServer server(*router_, "127.0.0.1", 0, 1);
+    HttpServer server(*router_, "127.0.0.1", 0, {.threads = 1});
     server.start();
     namespace beast = boost::beast;
     namespace http = beast::http;

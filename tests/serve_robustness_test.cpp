@@ -277,5 +277,96 @@ TEST(ServeStartup, APortInUseIsOnePlainLineAndJournalsNothing) {
         << "a start that cannot listen journals nothing";
 }
 
+// Opens `n` connections that never send a request.
+std::vector<testing::tcp::socket> open_idle(testing::net::io_context& io, unsigned short port, int n) {
+    std::vector<testing::tcp::socket> sockets;
+    for (int i = 0; i < n; ++i) {
+        sockets.emplace_back(io);
+        boost::system::error_code ec;
+        sockets.back().connect({testing::net::ip::make_address("127.0.0.1"), port}, ec);
+    }
+    return sockets;
+}
+
+// A new client is told no at once: a 503 too_many_connections, or a
+// connection closed before any reply. Well within two seconds either way.
+void expect_quick_refusal(unsigned short port, const std::string& when) {
+    Client fresh(port, std::chrono::seconds(5));
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = fresh.get("/v1/health");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (r) {
+        EXPECT_EQ(r->result_int(), 503u) << when << ": " << r->body();
+        EXPECT_EQ(field(r->body(), "code"), "too_many_connections") << when;
+    }
+    EXPECT_LT(seconds, 2.0) << when << ": the refusal took " << seconds << " s";
+}
+
+// The server burns no more than half a core while it holds idle connections
+// and refuses new ones (a spinning accept loop takes a whole one).
+void expect_no_spin(const Process& server, const std::string& when) {
+    const double before = server.cpu_seconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const double used = server.cpu_seconds() - before;
+    EXPECT_LT(used, 0.5) << when << ": " << used << " s of CPU in one second";
+}
+
+TEST(ServeConnections, AtTheCapNewClientsAreRefusedQuicklyAndConnectedOnesServed) {
+    TempDir dir("conncap");
+    const unsigned short port = free_port();
+    const std::string config = write_config(dir, port, "[server]\nmax_connections = 20\n");
+    const fs::path log = dir.path() / "server.log";
+    Process server({"serve", "--config", config}, log);
+    Client kept(port);  // connected before the crowd, kept alive throughout
+    ASSERT_TRUE(testing::wait_serving(kept, &server)) << testing::read_text(log);
+
+    testing::net::io_context io;
+    std::vector<testing::tcp::socket> idle = open_idle(io, port, 40);  // 19 fill the cap, 21 are refused
+    expect_quick_refusal(port, "at the cap");
+    const auto markets = kept.get("/v1/markets");
+    ASSERT_TRUE(markets) << "a connected client is no longer served";
+    EXPECT_EQ(markets->result_int(), 200u);
+    expect_no_spin(server, "at the cap");
+    EXPECT_NE(testing::read_text(log).find("connection cap reached"), std::string::npos) << testing::read_text(log);
+
+    idle.clear();  // they go away; new clients are served again
+    EXPECT_TRUE(testing::eventually([&] {
+        Client fresh(port, std::chrono::seconds(2));
+        const auto r = fresh.get("/v1/health");
+        return r && r->result_int() == 200;
+    }));
+    EXPECT_TRUE(server.running());
+}
+
+TEST(ServeConnections, OutOfDescriptorsTheServerBacksOffRefusesAndServesConnectedClients) {
+    TempDir dir("nofile");
+    const unsigned short port = free_port();
+    // A cap above what the descriptors allow, so that accept() itself fails.
+    const std::string config = write_config(dir, port, "[server]\nmax_connections = 100000\n");
+    const fs::path log = dir.path() / "server.log";
+    Process server({"serve", "--config", config}, log, {.nofile_soft = 64, .nofile_hard = 128});
+    Client kept(port);
+    ASSERT_TRUE(testing::wait_serving(kept, &server)) << testing::read_text(log);
+    EXPECT_NE(testing::read_text(log).find("descriptor limit raised from 64 to 128"), std::string::npos)
+        << testing::read_text(log);
+
+    testing::net::io_context io;
+    std::vector<testing::tcp::socket> idle = open_idle(io, port, 200);
+    expect_quick_refusal(port, "out of descriptors");
+    const auto markets = kept.get("/v1/markets");
+    ASSERT_TRUE(markets) << "a connected client is no longer served";
+    EXPECT_EQ(markets->result_int(), 200u);
+    expect_no_spin(server, "out of descriptors");
+    EXPECT_NE(testing::read_text(log).find("Too many open files"), std::string::npos) << testing::read_text(log);
+
+    idle.clear();
+    EXPECT_TRUE(testing::eventually([&] {
+        Client fresh(port, std::chrono::seconds(2));
+        const auto r = fresh.get("/v1/health");
+        return r && r->result_int() == 200;
+    }));
+    EXPECT_TRUE(server.running());
+}
+
 }  // namespace
 }  // namespace ballast

@@ -174,9 +174,10 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     const toml::table& cfg = root;
     const Reader r{source};
     const toml::node_view<const toml::node> top(cfg);
-    check_keys(
-        source, top, "",
-        {"listen", "data_dir", "http_threads", "journal", "eip712", "tokens", "limits", "params", "markets", "demo"});
+    check_keys(source, top, "",
+               {"listen", "data_dir", "http_threads", "server", "journal", "eip712", "tokens", "limits", "params",
+                "markets", "demo"});
+    check_keys(source, top["server"], "server", {"max_connections"});
     check_keys(source, top["journal"], "journal",
                {"fsync", "segment_mb", "snapshot_every_commands", "snapshot_every_seconds"});
     check_keys(source, top["eip712"], "eip712",
@@ -193,6 +194,8 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     if (auto listen = r.get<std::string>(cfg["listen"], "listen")) apply_listen(c, *listen);
     if (auto dir = r.get<std::string>(cfg["data_dir"], "data_dir")) c.sequencer.data_dir = *dir;
     if (auto n = r.integer(cfg["http_threads"], "http_threads", 1)) c.http_threads = static_cast<unsigned>(*n);
+    if (auto n = r.integer(cfg["server"]["max_connections"], "server.max_connections", 1))
+        c.max_connections = static_cast<std::size_t>(*n);
 
     const auto journal = cfg["journal"];
     if (auto fsync = r.get<std::string>(journal["fsync"], "journal.fsync")) {

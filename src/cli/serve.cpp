@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
@@ -146,6 +148,42 @@ private:
     std::thread thread_;
 };
 
+// Descriptors kept back from connections for the journal, snapshots, the
+// data directory lock, the listener and the process's own.
+constexpr std::size_t kReservedDescriptors = 64;
+
+// Raises the soft descriptor limit to the hard one and returns the limit.
+std::size_t raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1'024;
+    const rlim_t before = limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        // An unlimited hard limit cannot be the soft one: the kernel caps at fs.nr_open.
+        if (raised.rlim_cur == RLIM_INFINITY) raised.rlim_cur = 1'048'576;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    if (limit.rlim_cur != before)
+        spdlog::info("descriptor limit raised from {} to {}", before, limit.rlim_cur);
+    else
+        spdlog::info("descriptor limit {}", limit.rlim_cur);
+    return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// The configured cap, or the descriptor limit less a reserve.
+std::size_t connection_cap(const ServeConfig& config, std::size_t descriptors) {
+    const std::size_t room = descriptors > 2 * kReservedDescriptors ? descriptors - kReservedDescriptors
+                                                                    : std::max<std::size_t>(1, descriptors / 2);
+    if (!config.max_connections) return room;
+    if (*config.max_connections > room)
+        spdlog::warn(
+            "server.max_connections = {} leaves fewer than {} of the {} descriptors for the journal and "
+            "snapshots; beyond {} connections accept() will fail and new clients will be refused",
+            *config.max_connections, kReservedDescriptors, descriptors, room);
+    return *config.max_connections;
+}
+
 constexpr const char* kUsage =
     "usage: ballast serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
     "\n"
@@ -194,6 +232,7 @@ int serve(int argc, char** argv) {
         spdlog::critical("config: {}; refusing to start", *invalid);
         return 2;
     }
+    const std::size_t descriptors = raise_descriptor_limit();
     if (config.demo.enabled)
         spdlog::warn("DEMO exchange: built-in random-walk oracle, tokens from the embedded config; not for real funds");
     if (!config.gateway.verify_signatures)
@@ -221,9 +260,11 @@ int serve(int argc, char** argv) {
     // Bind before journaling anything: a start that cannot listen leaves the
     // data directory as it found it.
     api::Router router(config.gateway, sequencer, registry);
+    const std::size_t max_connections = connection_cap(config, descriptors);
     std::unique_ptr<api::HttpServer> server;
     try {
-        server = std::make_unique<api::HttpServer>(router, config.host, config.port, config.http_threads);
+        server = std::make_unique<api::HttpServer>(router, config.host, config.port,
+                                                   api::HttpServerOptions{config.http_threads, max_connections});
     } catch (const boost::system::system_error& e) {
         spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.code().message());
         return 1;
@@ -249,8 +290,8 @@ int serve(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     server->start();
-    spdlog::info("listening on http://{}:{}/v1 (data in {}, fsync {})", config.host, server->port(),
-                 config.sequencer.data_dir.string(),
+    spdlog::info("listening on http://{}:{}/v1 (at most {} connections; data in {}, fsync {})", config.host,
+                 server->port(), max_connections, config.sequencer.data_dir.string(),
                  config.sequencer.fsync == sequencer::FsyncPolicy::Always  ? "always"
                  : config.sequencer.fsync == sequencer::FsyncPolicy::Batch ? "batch"
                                                                            : "off");
