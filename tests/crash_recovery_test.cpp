@@ -98,8 +98,8 @@ TEST(CrashRecovery, SigkillUnderLoadLosesNothingAcknowledged) {
         const auto status = admin.send(http::verb::get, "/v1/admin/status", {}, "Bearer a");
         ASSERT_TRUE(status && status->result_int() == 200);
         const std::string replayed =
-            testing::run_command(std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() +
-                                 " 2>/dev/null | " + BALLAST_BINARY + " replay --state-hash");
+            testing::run_command(testing::ballast_binary() + " journal dump " + (dir.path() / "data").string() +
+                                 " 2>/dev/null | " + testing::ballast_binary() + " replay --state-hash");
         EXPECT_EQ(replayed, json_string(status->body(), "state_hash") + "\n") << "round " << round;
         if (round == 0) {
             ASSERT_EQ(admin.send(http::verb::post, "/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer o")

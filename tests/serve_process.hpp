@@ -5,6 +5,8 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -28,6 +31,13 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+// The binary under test: the one built beside the tests, or
+// $BALLAST_TEST_BINARY (to run these tests against another build).
+inline std::string ballast_binary() {
+    const char* other = std::getenv("BALLAST_TEST_BINARY");
+    return other != nullptr && *other != '\0' ? other : BALLAST_BINARY;
+}
+
 inline unsigned short free_port() {
     net::io_context io;
     tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
@@ -42,28 +52,44 @@ public:
 
     std::optional<http::response<http::string_body>> send(http::verb verb, const std::string& target,
                                                           const std::string& body = {}, const std::string& auth = {}) {
-        try {
-            if (!stream_) {
-                stream_.emplace(io_);
-                stream_->expires_after(timeout_);
-                stream_->connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
-            }
-            http::request<http::string_body> request(verb, target, 11);
-            request.set(http::field::host, "127.0.0.1");
-            if (!auth.empty()) request.set(http::field::authorization, auth);
-            request.body() = body;
-            request.prepare_payload();
-            request.keep_alive(true);
+        // Asynchronous operations under the stream's expiry, run to
+        // completion here: a blocking read would wait forever for a server
+        // that holds the reply.
+        auto run = [this](auto start) {
+            beast::error_code result;
+            start([&result](beast::error_code ec, auto&&...) { result = ec; });
+            io_.restart();
+            io_.run();
+            return result;
+        };
+        if (!stream_) {
+            stream_.emplace(io_);
             stream_->expires_after(timeout_);
-            http::write(*stream_, request);
-            http::response<http::string_body> response;
-            http::read(*stream_, buffer_, response);
-            if (!response.keep_alive()) stream_.reset();
-            return response;
-        } catch (const std::exception&) {
+            const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port_);
+            if (run([&](auto done) { stream_->async_connect(endpoint, done); })) {
+                stream_.reset();
+                return std::nullopt;
+            }
+        }
+        http::request<http::string_body> request(verb, target, 11);
+        request.set(http::field::host, "127.0.0.1");
+        if (!auth.empty()) request.set(http::field::authorization, auth);
+        request.body() = body;
+        request.prepare_payload();
+        request.keep_alive(true);
+        http::response<http::string_body> response;
+        stream_->expires_after(timeout_);
+        if (run([&](auto done) { http::async_write(*stream_, request, done); }) ||
+            run([&](auto done) { http::async_read(*stream_, buffer_, response, done); })) {
             stream_.reset();
+            buffer_.clear();
             return std::nullopt;
         }
+        if (!response.keep_alive()) {
+            stream_.reset();
+            buffer_.clear();
+        }
+        return response;
     }
     std::optional<http::response<http::string_body>> get(const std::string& target, const std::string& auth = {}) {
         return send(http::verb::get, target, {}, auth);
@@ -101,11 +127,12 @@ public:
                 if (options.nofile_soft) limit.rlim_cur = *options.nofile_soft;
                 if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
             }
+            std::string binary = ballast_binary();
             std::vector<char*> argv;
-            argv.push_back(const_cast<char*>(BALLAST_BINARY));
+            argv.push_back(binary.data());
             for (std::string& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
-            ::execv(BALLAST_BINARY, argv.data());
+            ::execv(binary.c_str(), argv.data());
             ::_exit(127);
         }
     }

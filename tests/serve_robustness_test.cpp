@@ -67,7 +67,7 @@ std::string deposit(const std::string& tx, const std::string& trader, const std:
 
 // The state hash an offline replay of the journal reaches.
 std::string replayed_hash(const fs::path& data) {
-    const std::string bin = BALLAST_BINARY;
+    const std::string bin = testing::ballast_binary();
     return testing::run_command(bin + " journal dump " + data.string() + " 2>/dev/null | " + bin +
                                 " replay --state-hash");
 }
@@ -218,7 +218,7 @@ TEST(ServeStartup, EveryCommandAnswersHelpWithItsOwnUsage) {
     };
     for (const auto& [args, first_line] : cases) {
         int status = -1;
-        const std::string out = testing::run_command(std::string(BALLAST_BINARY) + " " + args + " 2>&1", &status);
+        const std::string out = testing::run_command(testing::ballast_binary() + " " + args + " 2>&1", &status);
         EXPECT_TRUE(testing::exited_with(status, 0)) << "ballast " << args << " -> " << out;
         EXPECT_TRUE(out.starts_with(first_line)) << "ballast " << args << " -> " << out;
     }
@@ -241,7 +241,7 @@ TEST(ServeStartup, AnInvalidMarketRefusesToStartAndNamesTheField) {
     EXPECT_NE(said.find("skew_scale"), std::string::npos) << said;
     int dump_status = -1;
     EXPECT_EQ(testing::run_command(
-                  std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() + " 2>/dev/null",
+                  testing::ballast_binary() + " journal dump " + (dir.path() / "data").string() + " 2>/dev/null",
                   &dump_status),
               "")
         << "nothing is journaled";
@@ -271,7 +271,7 @@ TEST(ServeStartup, APortInUseIsOnePlainLineAndJournalsNothing) {
     EXPECT_EQ(line.find("[system:"), std::string::npos) << "no source locations: " << line;
     EXPECT_EQ(line.find(".hpp"), std::string::npos) << "no source locations: " << line;
 
-    EXPECT_EQ(testing::run_command(std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() +
+    EXPECT_EQ(testing::run_command(testing::ballast_binary() + " journal dump " + (dir.path() / "data").string() +
                                    " 2>/dev/null"),
               "")
         << "a start that cannot listen journals nothing";

@@ -229,7 +229,7 @@ TEST(StateHash, AnOfflineReplayOfTheJournalHashesLikeTheLiveExchange) {
         s.stop();
         live_hash = s.state().state_hash();
     }
-    const std::string bin = BALLAST_BINARY;
+    const std::string bin = testing::ballast_binary();
     const std::string dump = bin + " journal dump " + config.data_dir.string() + " | " + bin + " replay --state-hash";
     const fs::path toml = dir.path() / "ballast.toml";
     std::ofstream(toml) << "[limits]\nidempotency_retention_seconds = 60\n";
