@@ -349,5 +349,23 @@ TEST(JournalWriter, AReserveThatCannotBeRenewedMakesItLow) {
     EXPECT_EQ(scanned_seqs(dir.path()), one_to(seq - 1));
 }
 
+TEST(SnapshotStore, AFailedWriteLeavesNoTemporaryFile) {
+    testing::Tmpfs disk("full-snapshot", 256 << 10);
+    if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+    const fs::path dir = disk.path() / "snapshots";
+    write_snapshot(dir, {1, 1000, "small"});
+    disk.fill();
+    EXPECT_THROW(write_snapshot(dir, {2, 2000, std::string(64 << 10, 's')}), std::runtime_error);
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+    ASSERT_EQ(names.size(), 1u) << "left behind: " << names.back();
+    EXPECT_EQ(names[0], "snapshot-00000000000000000001.snap");
+
+    disk.free_space();
+    std::ofstream(dir / "snapshot-00000000000000000003.snap.tmp") << "half";
+    EXPECT_EQ(remove_temporary_snapshots(dir).size(), 1u);
+    EXPECT_FALSE(fs::exists(dir / "snapshot-00000000000000000003.snap.tmp"));
+}
+
 }  // namespace
 }  // namespace ballast::sequencer

@@ -9,6 +9,7 @@
 #include "sequencer/sequencer.hpp"
 #include "serve_process.hpp"
 #include "temp_dir.hpp"
+#include "tmpfs.hpp"
 
 namespace ballast {
 namespace {
@@ -366,6 +367,189 @@ TEST(ServeConnections, OutOfDescriptorsTheServerBacksOffRefusesAndServesConnecte
         return r && r->result_int() == 200;
     }));
     EXPECT_TRUE(server.running());
+}
+
+// A config whose data directory is on `disk`.
+std::string write_config_on(const TempDir& dir, const testing::Tmpfs& disk, unsigned short port,
+                            const std::string& extra) {
+    const fs::path path = dir.path() / "ballast.toml";
+    std::ofstream(path) << config_text(port, disk.path() / "data", extra);
+    return path.string();
+}
+
+std::string margin_of(Client& c, const std::string& trader) {
+    const auto r = c.get("/v1/account?trader=" + trader);
+    if (!r || r->result_int() != 200) return r ? r->body() : "no answer";
+    return field(r->body(), "margin");
+}
+
+bool snapshot_temporaries_left(const fs::path& data) {
+    if (!fs::exists(data / "snapshots")) return false;
+    for (const auto& entry : fs::directory_iterator(data / "snapshots")) {
+        if (entry.path().extension() == ".tmp") return true;
+    }
+    return false;
+}
+
+// With the journal's reserve (the default; 1 MiB here), a full disk stops new
+// commands before the journal itself runs out: what was applied is written,
+// reads go on, and it all resumes when space returns.
+TEST(ServeDiskFull, WritesAreRefusedReadsServedAndAllResumesWhenSpaceReturns) {
+    testing::Tmpfs disk("diskfull", 8 << 20);
+    if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+    TempDir dir("diskfull-config");
+    const unsigned short port = free_port();
+    const std::string config = write_config_on(dir, disk, port, "[journal]\nreserve_mb = 1\n");
+    const fs::path log = dir.path() / "server.log";
+    const fs::path data = disk.path() / "data";
+    const std::string alice = trader(0xa1);
+    std::uint64_t acknowledged = 0;
+    {
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << testing::read_text(log);
+        ASSERT_EQ(c.get("/v1/health")->result_int(), 200u);
+        ASSERT_EQ(c.post("/v1/admin/deposits", deposit("tx-0", alice, "100"), "Bearer b")->result_int(), 200u);
+        acknowledged += 100;
+
+        disk.fill();
+        // Deposits of 1 until one is refused: those acknowledged before were
+        // written from the reserve (the free space is looked at every 100 ms).
+        bool refused = false;
+        for (int i = 1; i <= 200 && !refused; ++i) {
+            const auto r = c.post("/v1/admin/deposits", deposit("tx-" + std::to_string(i), alice, "1"), "Bearer b");
+            ASSERT_TRUE(r) << "no answer on a full disk; see " << log;
+            if (r->result_int() == 200) {
+                acknowledged += 1;
+            } else {
+                ASSERT_EQ(r->result_int(), 503u) << r->body();
+                EXPECT_EQ(field(r->body(), "code"), "journal_failed");
+                refused = true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ASSERT_TRUE(refused) << "writes were never refused on a full disk";
+        const auto health = c.get("/v1/health");
+        ASSERT_TRUE(health);
+        EXPECT_EQ(health->result_int(), 503u);
+        EXPECT_EQ(field(health->body(), "ready"), "false");
+        EXPECT_NE(field(health->body(), "reason").find("reserve"), std::string::npos) << health->body();
+        EXPECT_EQ(c.get("/v1/health/live")->result_int(), 200u);
+        // Reads go on, and show every acknowledged deposit.
+        EXPECT_EQ(margin_of(c, alice), std::to_string(acknowledged));
+        EXPECT_EQ(c.get("/v1/markets")->result_int(), 200u);
+
+        disk.free_space();
+        EXPECT_TRUE(testing::eventually([&] {
+            const auto h = c.get("/v1/health");
+            return h && h->result_int() == 200;
+        })) << "the journal did not resume by itself";
+        const auto after = c.post("/v1/admin/deposits", deposit("tx-after", alice, "1000"), "Bearer b");
+        ASSERT_TRUE(after);
+        EXPECT_EQ(after->result_int(), 200u) << after->body();
+        acknowledged += 1000;
+        EXPECT_TRUE(testing::exited_with(server.kill(SIGTERM), 0)) << testing::read_text(log);
+    }
+    {
+        // Nothing acknowledged was lost, nothing was applied twice.
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << testing::read_text(log);
+        EXPECT_EQ(margin_of(c, alice), std::to_string(acknowledged));
+        const auto status = c.get("/v1/admin/status", "Bearer a");
+        ASSERT_TRUE(status && status->result_int() == 200);
+        EXPECT_EQ(replayed_hash(data), field(status->body(), "state_hash") + "\n");
+
+        // Stopping on a full disk: the final snapshot cannot be written. The
+        // server says so and exits 1, without aborting or leaving a temporary file.
+        ASSERT_EQ(c.post("/v1/admin/deposits", deposit("tx-last", alice, "5"), "Bearer b")->result_int(), 200u);
+        acknowledged += 5;
+        disk.fill();
+        const int status_code = server.kill(SIGTERM);
+        EXPECT_FALSE(WIFSIGNALED(status_code)) << "killed by signal " << WTERMSIG(status_code);
+        EXPECT_TRUE(testing::exited_with(status_code, 1)) << testing::read_text(log);
+        EXPECT_NE(testing::read_text(log).find("final snapshot could not be written"), std::string::npos)
+            << testing::read_text(log);
+        EXPECT_FALSE(snapshot_temporaries_left(data));
+        disk.free_space();
+    }
+    {
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << testing::read_text(log);
+        EXPECT_EQ(margin_of(c, alice), std::to_string(acknowledged)) << "the journal had it all";
+        EXPECT_EQ(c.get("/v1/health")->result_int(), 200u);
+    }
+}
+
+// Without a reserve a full disk fails the journal write itself: the command
+// already applied is held (its reply waits), new writes are refused, reads
+// are refused while they would show it, and once space returns it is written
+// once and acknowledged.
+TEST(ServeDiskFull, WithoutAReserveAFailedWriteIsHeldAndWrittenOnceWhenSpaceReturns) {
+    testing::Tmpfs disk("diskfull-noreserve", 8 << 20);
+    if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+    TempDir dir("diskfull-config");
+    const unsigned short port = free_port();
+    const std::string config = write_config_on(dir, disk, port, "[journal]\nreserve_mb = 0\n");
+    const fs::path log = dir.path() / "server.log";
+    const fs::path data = disk.path() / "data";
+    const std::string alice = trader(0xa1);
+    std::uint64_t acknowledged = 0;
+    std::string held_tx;
+    {
+        Process server({"serve", "--config", config}, log);
+        Client c(port);
+        ASSERT_TRUE(testing::wait_serving(c, &server)) << testing::read_text(log);
+        disk.fill();
+        // The journal's last page still has room for a few records; then a
+        // write fails and its deposit waits for the disk, unanswered.
+        for (int i = 1; i <= 500 && held_tx.empty(); ++i) {
+            const std::string tx = "tx-" + std::to_string(i);
+            Client once(port, std::chrono::seconds(1));
+            const auto r = once.post("/v1/admin/deposits", deposit(tx, alice, "1"), "Bearer b");
+            if (!r) {
+                held_tx = tx;
+            } else {
+                ASSERT_EQ(r->result_int(), 200u) << r->body();
+                acknowledged += 1;
+            }
+        }
+        ASSERT_FALSE(held_tx.empty()) << "no journal write ever failed";
+        ASSERT_TRUE(server.running());
+        const auto refused = c.post("/v1/admin/deposits", deposit("tx-refused", alice, "1"), "Bearer b");
+        ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->result_int(), 503u);
+        EXPECT_EQ(field(refused->body(), "code"), "journal_failed");
+        // A read would show the held deposit, which a crash could still lose.
+        const auto read = c.get("/v1/account?trader=" + alice);
+        ASSERT_TRUE(read);
+        EXPECT_EQ(read->result_int(), 503u) << read->body();
+        const auto health = c.get("/v1/health");
+        ASSERT_TRUE(health);
+        EXPECT_EQ(health->result_int(), 503u);
+        EXPECT_NE(field(health->body(), "reason").find("journal write failed"), std::string::npos) << health->body();
+
+        disk.free_space();
+        EXPECT_TRUE(testing::eventually([&] {
+            const auto h = c.get("/v1/health");
+            return h && h->result_int() == 200;
+        })) << "the journal did not resume by itself";
+        // The bridge resends the deposit it got no answer for: it was applied once.
+        const auto resent = c.post("/v1/admin/deposits", deposit(held_tx, alice, "1"), "Bearer b");
+        ASSERT_TRUE(resent);
+        EXPECT_EQ(resent->result_int(), 200u) << resent->body();
+        acknowledged += 1;
+        EXPECT_EQ(margin_of(c, alice), std::to_string(acknowledged));
+        EXPECT_TRUE(testing::exited_with(server.kill(SIGTERM), 0)) << testing::read_text(log);
+    }
+    Process server({"serve", "--config", config}, log);
+    Client c(port);
+    ASSERT_TRUE(testing::wait_serving(c, &server)) << testing::read_text(log);
+    EXPECT_EQ(margin_of(c, alice), std::to_string(acknowledged));
+    const auto status = c.get("/v1/admin/status", "Bearer a");
+    ASSERT_TRUE(status && status->result_int() == 200);
+    EXPECT_EQ(replayed_hash(data), field(status->body(), "state_hash") + "\n");
 }
 
 }  // namespace

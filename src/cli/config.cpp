@@ -179,7 +179,7 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
                 "markets", "demo"});
     check_keys(source, top["server"], "server", {"max_connections"});
     check_keys(source, top["journal"], "journal",
-               {"fsync", "segment_mb", "snapshot_every_commands", "snapshot_every_seconds"});
+               {"fsync", "segment_mb", "reserve_mb", "snapshot_every_commands", "snapshot_every_seconds"});
     check_keys(source, top["eip712"], "eip712",
                {"name", "version", "chain_id", "verifying_contract", "verify_signatures"});
     check_keys(source, top["tokens"], "tokens", {"admin", "oracle", "bridge"});
@@ -210,6 +210,8 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     }
     if (auto mb = r.integer(journal["segment_mb"], "journal.segment_mb", 1))
         c.sequencer.segment_bytes = static_cast<std::uint64_t>(*mb) << 20;
+    if (auto mb = r.integer(journal["reserve_mb"], "journal.reserve_mb", 0))
+        c.sequencer.journal_reserve_bytes = static_cast<std::uint64_t>(*mb) << 20;
     if (auto n = r.integer(journal["snapshot_every_commands"], "journal.snapshot_every_commands", 1))
         c.sequencer.snapshot_every_commands = static_cast<std::uint64_t>(*n);
     if (auto s = r.integer(journal["snapshot_every_seconds"], "journal.snapshot_every_seconds", 1))

@@ -245,6 +245,8 @@ int serve(int argc, char** argv) {
         const sequencer::RecoveryReport report = sequencer.recover();
         if (report.truncated_bytes > 0) spdlog::warn("journal: {}; cut off", report.truncation_reason);
         for (const std::string& skipped : report.skipped_snapshots) spdlog::warn("snapshot skipped: {}", skipped);
+        for (const std::string& removed : report.removed_temporary_files)
+            spdlog::warn("removed {}, a snapshot left half-written", removed);
         spdlog::info("recovered to seq {} in {:.3f} s: snapshot at seq {}, {} journal records replayed ({:.0f}/s)",
                      report.last_seq, report.seconds, report.snapshot_seq.value_or(0), report.replayed,
                      report.seconds > 0 ? static_cast<double>(report.replayed) / report.seconds : 0.0);
@@ -278,7 +280,8 @@ int serve(int argc, char** argv) {
         const sequencer::Response r = sequencer.call(sequencer::WriteRequest{c.command, std::nullopt, {}, false});
         if (r.status != 200) {
             spdlog::critical("config: {} was refused by the exchange: {}", c.origin, r.body);
-            sequencer.stop();
+            if (const sequencer::StopReport stopped = sequencer.stop(); !stopped.clean)
+                spdlog::critical("{}", stopped.problem);
             return 1;
         }
     }
@@ -300,7 +303,11 @@ int serve(int argc, char** argv) {
     spdlog::info("shutting down: draining requests and writing a final snapshot");
     if (oracle) oracle->stop();
     server->stop();
-    sequencer.stop();
+    const sequencer::StopReport stopped = sequencer.stop();
+    if (!stopped.clean) {
+        spdlog::critical("stopped with a problem: {}", stopped.problem);
+        return 1;
+    }
     spdlog::info("stopped at seq {}", sequencer.state().last_seq());
     return 0;
 }
