@@ -59,6 +59,10 @@ TEST(Config, MistakesAreNamed) {
     EXPECT_NE(error_of("[limts]\nqueue_capacity = 100\n").find("limts"), std::string::npos);
     EXPECT_NE(error_of("[journal]\nfsnyc = \"off\"\n").find("journal.fsnyc"), std::string::npos);
     EXPECT_NE(error_of("this is not toml").find("test.toml"), std::string::npos);
+    const std::string market =
+        "[[markets]]\npair = \"X\"\nskew_scale = \"1\"\nmax_abs_premium = \"0.1\"\n"
+        "max_abs_oi = \"1\"\ninitial_margin_ratio = \"0.1\"\n";
+    EXPECT_NE(error_of(market + market).find("markets[1].pair: repeats markets[0].pair"), std::string::npos);
 }
 
 TEST(Config, CommandLineListenOverrides) {

@@ -3,13 +3,7 @@
 // Every acknowledged command must still be there, and the recovered state
 // must hash the same as a clean offline replay of the journal.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
@@ -17,104 +11,23 @@
 #include <random>
 #include <thread>
 
+#include "serve_process.hpp"
 #include "temp_dir.hpp"
 
 namespace ballast {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
+using testing::Client;
+using testing::free_port;
+namespace http = testing::http;
 
 constexpr int kRounds = 20;
 constexpr int kClients = 4;
-
-unsigned short free_port() {
-    net::io_context io;
-    tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-    return acceptor.local_endpoint().port();
-}
 
 std::string trader(int client) {
     char hex[48];
     std::snprintf(hex, sizeof hex, "0x%040x", 0xc0ffee00 + client);
     return hex;
-}
-
-// A keep-alive client that reports failure instead of throwing, since the
-// server may vanish mid-request.
-class Client {
-public:
-    explicit Client(unsigned short port) : port_(port) {}
-
-    std::optional<http::response<http::string_body>> send(http::verb verb, const std::string& target,
-                                                          const std::string& body = {}, const std::string& auth = {}) {
-        try {
-            if (!stream_) {
-                stream_.emplace(io_);
-                stream_->expires_after(std::chrono::seconds(5));
-                stream_->connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
-            }
-            http::request<http::string_body> request(verb, target, 11);
-            request.set(http::field::host, "127.0.0.1");
-            if (!auth.empty()) request.set(http::field::authorization, auth);
-            request.body() = body;
-            request.prepare_payload();
-            request.keep_alive(true);
-            stream_->expires_after(std::chrono::seconds(5));
-            http::write(*stream_, request);
-            http::response<http::string_body> response;
-            http::read(*stream_, buffer_, response);
-            return response;
-        } catch (const std::exception&) {
-            stream_.reset();
-            return std::nullopt;
-        }
-    }
-
-private:
-    unsigned short port_;
-    net::io_context io_;
-    std::optional<beast::tcp_stream> stream_;
-    beast::flat_buffer buffer_;
-};
-
-class Server {
-public:
-    Server(const std::string& config, const std::filesystem::path& log) {
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            std::FILE* out = std::freopen(log.c_str(), "a", stderr);
-            (void)out;
-            ::dup2(::fileno(stderr), STDOUT_FILENO);
-            ::execl(BALLAST_BINARY, BALLAST_BINARY, "serve", "--config", config.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~Server() { kill(SIGKILL); }
-
-    void kill(int signal) {
-        if (pid_ <= 0) return;
-        ::kill(pid_, signal);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-};
-
-std::string run(const std::string& command) {
-    std::string out;
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return out;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-    ::pclose(pipe);
-    return out;
 }
 
 std::string json_string(const std::string& body, std::string_view key) {
@@ -158,7 +71,7 @@ TEST(CrashRecovery, SigkillUnderLoadLosesNothingAcknowledged) {
     };
 
     for (int round = 0; round < kRounds; ++round) {
-        Server server(config, log);
+        testing::Process server({"serve", "--config", config}, log);
         Client admin(port);
         ASSERT_TRUE(wait_healthy(admin)) << "server did not come up in round " << round << "; see " << log;
 
@@ -185,8 +98,8 @@ TEST(CrashRecovery, SigkillUnderLoadLosesNothingAcknowledged) {
         const auto status = admin.send(http::verb::get, "/v1/admin/status", {}, "Bearer a");
         ASSERT_TRUE(status && status->result_int() == 200);
         const std::string replayed =
-            run(std::string(BALLAST_BINARY) + " journal dump " + (dir.path() / "data").string() + " 2>/dev/null | " +
-                BALLAST_BINARY + " replay --state-hash");
+            testing::run_command(testing::ballast_binary() + " journal dump " + (dir.path() / "data").string() +
+                                 " 2>/dev/null | " + testing::ballast_binary() + " replay --state-hash");
         EXPECT_EQ(replayed, json_string(status->body(), "state_hash") + "\n") << "round " << round;
         if (round == 0) {
             ASSERT_EQ(admin.send(http::verb::post, "/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer o")

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "engine_harness.hpp"
 #include "sequencer/crc32c.hpp"
@@ -11,6 +12,7 @@
 #include "sequencer/journal_record.hpp"
 #include "sequencer/snapshot_store.hpp"
 #include "temp_dir.hpp"
+#include "tmpfs.hpp"
 
 namespace ballast::sequencer {
 namespace {
@@ -248,6 +250,121 @@ TEST(SnapshotStore, LoadsTheNewestIntactSnapshotAndKeepsTwo) {
     EXPECT_EQ(newest->seq, 20u);
     ASSERT_EQ(skipped.size(), 1u);
     EXPECT_NE(skipped[0].find("checksum"), std::string::npos);
+}
+
+std::string framed_records(std::uint64_t first, std::uint64_t last, std::size_t filler = 16) {
+    std::string framed;
+    for (std::uint64_t seq = first; seq <= last; ++seq)
+        frame_record(payload(seq, "record " + std::to_string(seq) + std::string(filler, '.')), framed);
+    return framed;
+}
+
+std::vector<std::uint64_t> scanned_seqs(const fs::path& dir) {
+    std::vector<std::uint64_t> seqs;
+    scan_journal(dir, false, [&](std::uint64_t seq, std::string_view) { seqs.push_back(seq); });
+    return seqs;
+}
+
+std::vector<std::uint64_t> one_to(std::uint64_t n) {
+    std::vector<std::uint64_t> seqs;
+    for (std::uint64_t seq = 1; seq <= n; ++seq) seqs.push_back(seq);
+    return seqs;
+}
+
+TEST(JournalWriter, AFailedAppendIsCutBackSoTheSameRecordsGoInOnce) {
+    TempDir dir("journal");
+    JournalFaults faults;
+    JournalWriter writer(dir.path(), FsyncPolicy::Batch, 1 << 20, 0, &faults);
+    writer.open(std::nullopt, 1);
+    writer.append(framed_records(1, 1), 1);
+    const auto size = fs::file_size(only_segment(dir.path()));
+
+    faults.writes = 1;  // half the bytes reach the file, then the write fails
+    EXPECT_THROW(writer.append(framed_records(2, 3), 2), std::runtime_error);
+    EXPECT_EQ(fs::file_size(only_segment(dir.path())), size) << "the half-written batch is cut off";
+    writer.append(framed_records(2, 3), 2);
+
+    faults.syncs = 1;  // everything written, then fdatasync fails: written again in full
+    EXPECT_THROW(writer.append(framed_records(4, 4), 4), std::runtime_error);
+    writer.append(framed_records(4, 4), 4);
+    EXPECT_EQ(scanned_seqs(dir.path()), one_to(4));
+}
+
+TEST(JournalWriter, OnARealFullDiskAFailedAppendIsCutBackAndRetried) {
+    testing::Tmpfs disk("full-journal", 256 << 10);
+    if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+    const fs::path dir = disk.path() / "journal";
+    JournalWriter writer(dir, FsyncPolicy::Batch, 1 << 20);
+    writer.open(std::nullopt, 1);
+    writer.append(framed_records(1, 10), 1);
+    disk.fill();
+    // The segment's last page has room for part of this batch, not all of it.
+    const std::string batch = framed_records(11, 60, 200);
+    EXPECT_THROW(writer.append(batch, 11), std::runtime_error);
+    EXPECT_EQ(scanned_seqs(dir), one_to(10));
+    EXPECT_THROW(writer.append(batch, 11), std::runtime_error) << "still full";
+    disk.free_space();
+    writer.append(batch, 11);
+    writer.append(framed_records(61, 61), 61);
+    EXPECT_EQ(scanned_seqs(dir), one_to(61));
+}
+
+TEST(JournalWriter, AReserveKeepsRoomForWhatIsInFlightAndSaysWhenTheDiskIsLow) {
+    testing::Tmpfs disk("reserve", 1 << 20);
+    if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+    const fs::path dir = disk.path() / "journal";
+    JournalWriter writer(dir, FsyncPolicy::Batch, 1 << 20, 128 << 10);
+    writer.open(std::nullopt, 1);
+    writer.append(framed_records(1, 10), 1);
+    EXPECT_FALSE(writer.low_space()) << writer.low_space_reason();
+    disk.fill();
+    // The disk is full, but the reserve was allocated before: appends go on
+    // (the free space is looked at every 100 ms) until the writer says it is low.
+    std::uint64_t seq = 11;
+    for (int i = 0; i < 50 && !writer.low_space(); ++i, seq += 10) {
+        writer.append(framed_records(seq, seq + 9, 100), seq);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(writer.low_space());
+    EXPECT_NE(writer.low_space_reason().find("reserve"), std::string::npos) << writer.low_space_reason();
+    EXPECT_EQ(scanned_seqs(dir), one_to(seq - 1));
+    disk.free_space();
+    writer.check_space();
+    EXPECT_FALSE(writer.low_space()) << writer.low_space_reason();
+}
+
+TEST(JournalWriter, AReserveThatCannotBeRenewedMakesItLow) {
+    TempDir dir("journal");
+    JournalFaults faults;
+    JournalWriter writer(dir.path(), FsyncPolicy::Off, 1 << 20, 4 << 10, &faults);
+    writer.open(std::nullopt, 1);
+    faults.reserves = 1'000;
+    std::uint64_t seq = 1;
+    for (; seq <= 1'000 && !writer.low_space(); ++seq) writer.append(framed_records(seq, seq), seq);
+    ASSERT_TRUE(writer.low_space()) << "the reserve was never renewed";
+    EXPECT_NE(writer.low_space_reason().find("cannot reserve"), std::string::npos) << writer.low_space_reason();
+    faults.reserves = 0;
+    writer.check_space();
+    EXPECT_FALSE(writer.low_space()) << writer.low_space_reason();
+    EXPECT_EQ(scanned_seqs(dir.path()), one_to(seq - 1));
+}
+
+TEST(SnapshotStore, AFailedWriteLeavesNoTemporaryFile) {
+    testing::Tmpfs disk("full-snapshot", 256 << 10);
+    if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+    const fs::path dir = disk.path() / "snapshots";
+    write_snapshot(dir, {1, 1000, "small"});
+    disk.fill();
+    EXPECT_THROW(write_snapshot(dir, {2, 2000, std::string(64 << 10, 's')}), std::runtime_error);
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+    ASSERT_EQ(names.size(), 1u) << "left behind: " << names.back();
+    EXPECT_EQ(names[0], "snapshot-00000000000000000001.snap");
+
+    disk.free_space();
+    std::ofstream(dir / "snapshot-00000000000000000003.snap.tmp") << "half";
+    EXPECT_EQ(remove_temporary_snapshots(dir).size(), 1u);
+    EXPECT_FALSE(fs::exists(dir / "snapshot-00000000000000000003.snap.tmp"));
 }
 
 }  // namespace

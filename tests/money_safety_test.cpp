@@ -349,18 +349,19 @@ TEST(MoneySafety, F4c_VaultEquityCountsLossesOnlyAsFarAsMarginPaysThem) {
     h.fund_vault("lp", "10000");
     h.deposit_margin("alice", "1100");
     ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0").ok());
+    // A new LP asks to deposit 1110; alice is exposed, so it waits for the next oracle update.
+    h.deposit_margin("lp2", "1110");
+    ASSERT_TRUE(h.run(DepositLiquidity{name("lp2"), amt("1110"), std::nullopt}).ok());
     // At 50 alice has lost 5000 with 1100 of margin: 3900 can never be collected.
     h.oracle({{"BTC", "50"}});
+    // The new LP is priced on 10000 + 1100 = 11100, not 15000: floor(1110 * (1e10 + 1e6) / 11101)
+    // = 1000009909 shares (on 15000 it would get 7.4e8, and the old LP would own what cannot be
+    // collected).
+    EXPECT_EQ(h.user("lp2").vault_shares, amt("1000009909"));
     const VaultView vault = h.vault();
     EXPECT_EQ(vault.unrealized_pnl, std::optional(dec("5000")));
     EXPECT_EQ(vault.uncollectable, dec("3900"));
-    EXPECT_EQ(vault.equity, std::optional(dec("11100")));  // not 15000
-    // A new LP is priced on 11100: floor(1110 * (1e10 + 1e6) / 11101) = 1000009909 shares (on
-    // 15000 it would get 7.4e8 and the old LP would own what cannot be collected).
-    h.deposit_margin("lp2", "1110");
-    ASSERT_TRUE(h.run(DepositLiquidity{name("lp2"), amt("1110"), std::nullopt}).ok());
-    h.oracle({{"BTC", "50"}});
-    EXPECT_EQ(h.user("lp2").vault_shares, amt("1000009909"));
+    EXPECT_EQ(vault.equity, std::optional(dec("12210")));  // 11100 + the 1110 just deposited
 }
 
 TEST(MoneySafety, F4d_NothingThatDependsOnAStalePriceLeavesTheExchange) {

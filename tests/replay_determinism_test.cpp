@@ -20,6 +20,7 @@
 #include "api/replay.hpp"
 #include "command_generator.hpp"
 #include "sequencer/exchange_state.hpp"
+#include "sequencer/offline_replay.hpp"
 #include "temp_dir.hpp"
 
 namespace ballast {
@@ -76,7 +77,11 @@ InProcess replay_in_process(const std::vector<std::string>& lines) {
     api::Replayer replayer;
     InProcess result;
     for (const std::string& line : lines) replayer.process_line(line, result.output);
-    result.state_hash = sequencer::state_hash(replayer.engine()) + "\n";
+    // The whole state's hash, as `replay --state-hash` computes it.
+    sequencer::StateReplayer hasher;
+    std::string error;
+    for (const std::string& line : lines) EXPECT_TRUE(hasher.process_line(line, error)) << error;
+    result.state_hash = hasher.state().state_hash() + "\n";
     return result;
 }
 

@@ -225,10 +225,48 @@ TEST_F(RouterTest, CancelAllTakesOneSignatureForEveryOrder) {
     const HttpReply canceled = call("DELETE", "/v1/orders?pair=BTC", body);
     ASSERT_EQ(canceled.status, 200u) << canceled.body;
     EXPECT_EQ(boost::json::serialize(boost::json::parse(canceled.body).at("canceled")), "[1,2,3]");
-    // The same signed request again spends no second nonce and cancels nothing more.
-    EXPECT_EQ(field(call("DELETE", "/v1/orders?pair=BTC", body).body, "/canceled"), "[]");
+    // The same signed request again is a replay: its nonce is spent.
+    const HttpReply again = call("DELETE", "/v1/orders?pair=BTC", body);
+    EXPECT_EQ(again.status, 409u);
+    EXPECT_EQ(field(again.body, "/code"), "nonce_reused");
     const HttpReply bobs = call("GET", "/v1/orders?trader=" + hex_of(kBobKey));
     EXPECT_EQ(boost::json::parse(bobs.body).at("orders").as_array().size(), 1u) << "Bob's order stays";
+}
+
+TEST_F(RouterTest, CancelAllChecksExpiryAndNonceEvenWithNothingToCancel) {
+    auto cancel_all = [&](std::uint64_t nonce, std::int64_t expires_in_ms) {
+        const std::uint64_t expiry = static_cast<std::uint64_t>(sequencer::wall_clock_ms() + expires_in_ms);
+        TypedMessage m(cancel_all_type());
+        m.add_address(address_of_private_key(kAliceKey)).add_string("BTC").add_uint64(nonce).add_uint64(expiry);
+        return R"({"trader":")" + hex_of(kAliceKey) + R"(","nonce":)" + std::to_string(nonce) + R"(,"expiry":)" +
+               std::to_string(expiry) + R"(,"signature":")" + sign(m, kAliceKey) + R"("})";
+    };
+    // Alice has no open order in any of these.
+    const HttpReply expired = call("DELETE", "/v1/orders?pair=BTC", cancel_all(1, -1'000));
+    EXPECT_EQ(expired.status, 401u) << expired.body;
+    EXPECT_EQ(field(expired.body, "/code"), "request_expired");
+    const HttpReply too_far = call("DELETE", "/v1/orders?pair=BTC", cancel_all(2, 10 * 3'600'000));
+    EXPECT_EQ(too_far.status, 400u) << too_far.body;
+    EXPECT_EQ(field(too_far.body, "/code"), "expiry_too_far");
+
+    ASSERT_EQ(call("POST", "/v1/orders", limit_order(kAliceKey, "1", "99", 5)).status, 200u);
+    ASSERT_EQ(call("DELETE", "/v1/orders/1", cancel(kAliceKey, 1, 6)).status, 200u);
+    const HttpReply reused = call("DELETE", "/v1/orders?pair=BTC", cancel_all(5, 30'000));
+    EXPECT_EQ(reused.status, 409u) << reused.body;
+    EXPECT_EQ(field(reused.body, "/code"), "nonce_reused");
+
+    // A valid one cancels nothing and spends its nonce, so that it cannot be
+    // replayed later to cancel orders placed after it.
+    const std::string body = cancel_all(7, 30'000);
+    const HttpReply nothing = call("DELETE", "/v1/orders?pair=BTC", body);
+    ASSERT_EQ(nothing.status, 200u) << nothing.body;
+    EXPECT_EQ(field(nothing.body, "/canceled"), "[]");
+    ASSERT_EQ(call("POST", "/v1/orders", limit_order(kAliceKey, "1", "99", 8)).status, 200u);
+    const HttpReply replayed = call("DELETE", "/v1/orders?pair=BTC", body);
+    EXPECT_EQ(replayed.status, 409u) << replayed.body;
+    EXPECT_EQ(field(replayed.body, "/code"), "nonce_reused");
+    const HttpReply orders = call("GET", "/v1/orders?trader=" + hex_of(kAliceKey));
+    EXPECT_EQ(boost::json::parse(orders.body).at("orders").as_array().size(), 1u) << "the new order stays";
 }
 
 TEST_F(RouterTest, WithdrawalsReachTheBridgeOutbox) {
@@ -292,7 +330,7 @@ TEST_F(RouterTest, MetricsArePrometheusText) {
 
 // Two requests over one keep-alive connection to the real server.
 TEST_F(RouterTest, ServesHttpKeepAlive) {
-    HttpServer server(*router_, "127.0.0.1", 0, 1);
+    HttpServer server(*router_, "127.0.0.1", 0, {.threads = 1});
     server.start();
     namespace beast = boost::beast;
     namespace http = beast::http;

@@ -16,7 +16,7 @@ bool is_blank(std::string_view line) {
 }  // namespace
 
 bool Replayer::process_line(std::string_view line, std::string& out) {
-    if (is_blank(line)) return false;
+    if (is_blank(line) || line.starts_with(kServiceFieldsLinePrefix)) return false;
     if (decoder_.decode(line, command_, error_)) {
         const core::Outcome outcome = engine_.apply(command_);
         encode_outcome(engine_, outcome, engine_.events(), out);

@@ -10,10 +10,17 @@
 
 namespace ballast::api {
 
+// Lines that begin with this carry the service fields of the journal record
+// whose command follows (sequencer/offline_replay.hpp): `ballast journal dump`
+// writes them, `ballast replay --state-hash` reads them. They are not
+// commands.
+inline constexpr std::string_view kServiceFieldsLinePrefix = R"({"journal":)";
+
 class Replayer {
 public:
     // Appends the result line for one input line, newline included. Blank
-    // lines are not commands: they produce nothing and return false.
+    // lines and service-fields lines are not commands: they produce nothing
+    // and return false.
     bool process_line(std::string_view line, std::string& out);
 
     const core::Engine& engine() const { return engine_; }

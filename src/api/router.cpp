@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/command_decoder.hpp"
+#include "api/json_writer.hpp"
 #include "api/openapi.hpp"
 #include "api/trader_request.hpp"
 #include "core/decimal.hpp"
@@ -15,7 +16,7 @@ using sequencer::ReadKind;
 using sequencer::ReadRequest;
 using sequencer::WriteRequest;
 
-const std::array<RouteInfo, 20> kRoutes = {{
+const std::array<RouteInfo, 21> kRoutes = {{
     {"post", "/v1/orders"},
     {"delete", "/v1/orders/{id}"},
     {"delete", "/v1/orders"},
@@ -35,6 +36,7 @@ const std::array<RouteInfo, 20> kRoutes = {{
     {"post", "/v1/oracle/prices"},
     {"get", "/v1/openapi.json"},
     {"get", "/v1/health"},
+    {"get", "/v1/health/live"},
     {"get", "/metrics"},
 }};
 
@@ -106,7 +108,7 @@ Router::Router(GatewayConfig config, sequencer::Sequencer& sequencer, prometheus
                      .Name("ballast_http_responses_total")
                      .Help("HTTP responses by status code")
                      .Register(registry)) {
-    for (unsigned status : {200, 400, 401, 403, 404, 405, 409, 413, 422, 429, 503})
+    for (unsigned status : {200, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503})
         by_status_[status] = &responses_.Add({{"code", std::to_string(status)}});
 }
 
@@ -187,7 +189,20 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
         prometheus::TextSerializer serializer;
         counted({200, serializer.Serialize(registry_.Collect()), "text/plain; version=0.0.4"});
     } else if (path == "/v1/health" && get) {
-        counted({200, R"({"ok":true})"});
+        // Ready: takes commands. Not ready (503, with the reason) while the
+        // journal cannot be written or the exchange is starting or stopping;
+        // reads may still be served. /v1/health/live only says the process answers.
+        const sequencer::Health health = sequencer_.health();
+        HttpReply reply{health.ready ? 200u : 503u, {}};
+        JsonWriter w(reply.body);
+        w.begin_object();
+        w.key("live").boolean(true);
+        w.key("ready").boolean(health.ready);
+        if (!health.ready) w.key("reason").string(health.reason);
+        w.end_object();
+        counted(std::move(reply));
+    } else if (path == "/v1/health/live" && get) {
+        counted({200, R"({"live":true})"});
     } else if (path == "/v1/openapi.json" && get) {
         counted({200, std::string(openapi_document())});
     } else if (path == "/v1/orders" && post) {

@@ -52,7 +52,7 @@ struct RouteInfo {
     std::string_view method;  // lowercase, as in OpenAPI
     std::string_view path;
 };
-extern const std::array<RouteInfo, 20> kRoutes;
+extern const std::array<RouteInfo, 21> kRoutes;
 
 class Router {
 public:

@@ -153,11 +153,12 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     const toml::table& cfg = root;
     const Reader r{source};
     const toml::node_view<const toml::node> top(cfg);
-    check_keys(
-        source, top, "",
-        {"listen", "data_dir", "http_threads", "journal", "eip712", "tokens", "limits", "params", "markets", "demo"});
+    check_keys(source, top, "",
+               {"listen", "data_dir", "http_threads", "server", "journal", "eip712", "tokens", "limits", "params",
+                "markets", "demo"});
+    check_keys(source, top["server"], "server", {"max_connections"});
     check_keys(source, top["journal"], "journal",
-               {"fsync", "segment_mb", "snapshot_every_commands", "snapshot_every_seconds"});
+               {"fsync", "segment_mb", "reserve_mb", "snapshot_every_commands", "snapshot_every_seconds"});
     check_keys(source, top["eip712"], "eip712",
                {"name", "version", "chain_id", "verifying_contract", "verify_signatures"});
     check_keys(source, top["tokens"], "tokens", {"admin", "oracle", "bridge"});
@@ -172,6 +173,8 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     if (auto listen = r.get<std::string>(cfg["listen"], "listen")) apply_listen(c, *listen);
     if (auto dir = r.get<std::string>(cfg["data_dir"], "data_dir")) c.sequencer.data_dir = *dir;
     if (auto n = r.integer(cfg["http_threads"], "http_threads", 1)) c.http_threads = static_cast<unsigned>(*n);
+    if (auto n = r.integer(cfg["server"]["max_connections"], "server.max_connections", 1))
+        c.max_connections = static_cast<std::size_t>(*n);
 
     const auto journal = cfg["journal"];
     if (auto fsync = r.get<std::string>(journal["fsync"], "journal.fsync")) {
@@ -186,6 +189,8 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     }
     if (auto mb = r.integer(journal["segment_mb"], "journal.segment_mb", 1))
         c.sequencer.segment_bytes = static_cast<std::uint64_t>(*mb) << 20;
+    if (auto mb = r.integer(journal["reserve_mb"], "journal.reserve_mb", 0))
+        c.sequencer.journal_reserve_bytes = static_cast<std::uint64_t>(*mb) << 20;
     if (auto n = r.integer(journal["snapshot_every_commands"], "journal.snapshot_every_commands", 1))
         c.sequencer.snapshot_every_commands = static_cast<std::uint64_t>(*n);
     if (auto s = r.integer(journal["snapshot_every_seconds"], "journal.snapshot_every_seconds", 1))
@@ -246,6 +251,10 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
             const auto pair = r.get<std::string>(m["pair"], where + ".pair");
             if (!pair || !core::Name::is_valid(*pair)) bad(source, where + ".pair", "must be a valid pair name");
             market.set_pair.pair = core::Name::from(*pair);
+            for (std::size_t j = 0; j < c.markets.size(); ++j) {
+                if (c.markets[j].set_pair.pair == market.set_pair.pair)
+                    bad(source, where + ".pair", "repeats markets[" + std::to_string(j) + "].pair");
+            }
             // The parameters of core/pair_fields.hpp; a market is created with those given.
             market.set_pair.given = 0;
             for (std::size_t i = 0; i < core::kPairFields.size(); ++i) {

@@ -29,6 +29,8 @@ struct ServeConfig {
     std::string host = "127.0.0.1";
     unsigned short port = 8080;
     unsigned http_threads = 2;
+    // [server] max_connections; unset: the descriptor limit less a reserve.
+    std::optional<std::size_t> max_connections;
     sequencer::SequencerConfig sequencer;
     api::GatewayConfig gateway;
     core::SetParams params;

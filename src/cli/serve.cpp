@@ -2,10 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <random>
+
+#include <boost/system/system_error.hpp>
 
 #include "api/http_server.hpp"
 #include "cli/config.hpp"
@@ -29,23 +33,55 @@ constexpr const char* kDemoTraders[] = {"demo-trader-1", "demo-trader-2", "demo-
 // Commands that bring a fresh (or older) state up to the configuration:
 // global parameters and markets that do not exist yet, and the demo vault's
 // seed. Existing markets are left as they are: change them through
-// POST /v1/admin/markets, so the journal says who changed what.
-std::vector<core::CommandBody> bootstrap_commands(const ServeConfig& config, const sequencer::ExchangeState& state) {
-    std::vector<core::CommandBody> commands;
+// POST /v1/admin/markets, so the journal says who changed what. Each command
+// names the part of the configuration it comes from.
+struct BootstrapCommand {
+    core::CommandBody command;
+    std::string origin;
+};
+
+std::vector<BootstrapCommand> bootstrap_commands(const ServeConfig& config, const sequencer::ExchangeState& state) {
+    std::vector<BootstrapCommand> commands;
     const core::Engine& engine = state.engine();
-    if (state.last_seq() == 0) commands.emplace_back(config.params);
-    for (const MarketConfig& market : config.markets) {
-        if (!engine.find_pair(market.set_pair.pair)) commands.emplace_back(market.set_pair);
+    if (state.last_seq() == 0) commands.push_back({config.params, "[params]"});
+    for (std::size_t i = 0; i < config.markets.size(); ++i) {
+        const MarketConfig& market = config.markets[i];
+        if (!engine.find_pair(market.set_pair.pair))
+            commands.push_back({market.set_pair, "markets[" + std::to_string(i) + "] (pair " +
+                                                     std::string(market.set_pair.pair.view()) + ")"});
     }
     if (config.demo.enabled && !config.demo.seed_vault.is_zero() && engine.vault().share_supply.is_zero()) {
         // The LP funds its margin through the bridge, then moves it into the vault.
-        commands.emplace_back(core::DepositMargin{core::Name::from("demo-lp"), config.demo.seed_vault});
-        commands.emplace_back(
-            core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt});
+        commands.push_back({core::DepositMargin{core::Name::from("demo-lp"), config.demo.seed_vault}, "[demo]"});
+        commands.push_back(
+            {core::DepositLiquidity{core::Name::from("demo-lp"), config.demo.seed_vault, std::nullopt}, "[demo]"});
         for (const char* trader : kDemoTraders)
-            commands.emplace_back(core::DepositMargin{core::Name::from(trader), core::Amount(1'000'000)});
+            commands.push_back({core::DepositMargin{core::Name::from(trader), core::Amount(1'000'000)}, "[demo]"});
     }
     return commands;
+}
+
+// The engine's own rules decide whether the configured parameters and
+// markets are valid: all of them are tried on a scratch engine before the
+// data directory is touched, and the first one refused is named with the
+// engine's reason (markets that already exist keep their journaled
+// parameters, but a configuration that says something invalid is refused all
+// the same).
+std::optional<std::string> invalid_configuration(const ServeConfig& config) {
+    core::Engine scratch;
+    auto refused = [&](const core::CommandBody& command) -> std::optional<std::string> {
+        const core::Outcome outcome = scratch.apply(core::Command{std::nullopt, command});
+        if (outcome.ok()) return std::nullopt;
+        return outcome.message;
+    };
+    if (auto why = refused(config.params)) return "[params] is invalid: " + *why;
+    for (std::size_t i = 0; i < config.markets.size(); ++i) {
+        const core::SetPair& market = config.markets[i].set_pair;
+        if (auto why = refused(market))
+            return "markets[" + std::to_string(i) + "] (pair " + std::string(market.pair.view()) +
+                   ") is invalid: " + *why;
+    }
+    return std::nullopt;
 }
 
 // The demo's oracle: each market's price takes a uniform random step of up to
@@ -114,12 +150,56 @@ private:
     std::thread thread_;
 };
 
-int usage() {
-    std::fputs(
-        "usage: ballast serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-        "  without --config: an embedded demo exchange (random-walk oracle, demo tokens)\n",
-        stderr);
-    return 2;
+// Descriptors kept back from connections for the journal, snapshots, the
+// data directory lock, the listener and the process's own.
+constexpr std::size_t kReservedDescriptors = 64;
+
+// Raises the soft descriptor limit to the hard one and returns the limit.
+std::size_t raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1'024;
+    const rlim_t before = limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        // An unlimited hard limit cannot be the soft one: the kernel caps at fs.nr_open.
+        if (raised.rlim_cur == RLIM_INFINITY) raised.rlim_cur = 1'048'576;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    if (limit.rlim_cur != before)
+        spdlog::info("descriptor limit raised from {} to {}", before, limit.rlim_cur);
+    else
+        spdlog::info("descriptor limit {}", limit.rlim_cur);
+    return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// The configured cap, or the descriptor limit less a reserve.
+std::size_t connection_cap(const ServeConfig& config, std::size_t descriptors) {
+    const std::size_t room = descriptors > 2 * kReservedDescriptors ? descriptors - kReservedDescriptors
+                                                                    : std::max<std::size_t>(1, descriptors / 2);
+    if (!config.max_connections) return room;
+    if (*config.max_connections > room)
+        spdlog::warn(
+            "server.max_connections = {} leaves fewer than {} of the {} descriptors for the journal and "
+            "snapshots; beyond {} connections accept() will fail and new clients will be refused",
+            *config.max_connections, kReservedDescriptors, descriptors, room);
+    return *config.max_connections;
+}
+
+constexpr const char* kUsage =
+    "usage: ballast serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+    "\n"
+    "Runs the exchange: the durable sequencer and the REST API under /v1.\n"
+    "\n"
+    "  --config FILE       TOML configuration (see config/production.example.toml);\n"
+    "                      without it, an embedded demo exchange on 127.0.0.1:8080\n"
+    "  --listen HOST:PORT  overrides the configuration's listen address\n"
+    "  --data DIR          overrides the configuration's data_dir\n"
+    "  --help              this text\n";
+
+int usage(std::FILE* to, int code) {
+    std::fputs(kUsage, to);
+    return code;
 }
 
 }  // namespace
@@ -128,7 +208,8 @@ int serve(int argc, char** argv) {
     std::optional<std::string> config_file, listen, data;
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (i + 1 >= argc) return usage();
+        if (arg == "--help" || arg == "-h") return usage(stdout, 0);
+        if (i + 1 >= argc) return usage(stderr, 2);
         if (arg == "--config")
             config_file = argv[++i];
         else if (arg == "--listen")
@@ -136,7 +217,7 @@ int serve(int argc, char** argv) {
         else if (arg == "--data")
             data = argv[++i];
         else
-            return usage();
+            return usage(stderr, 2);
     }
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
     ServeConfig config;
@@ -146,9 +227,14 @@ int serve(int argc, char** argv) {
         if (data) config.sequencer.data_dir = *data;
         if (config.sequencer.data_dir.empty()) throw std::runtime_error("data_dir is not set (config or --data)");
     } catch (const std::exception& e) {
-        spdlog::error("config: {}", e.what());
+        spdlog::critical("config: {}", e.what());
         return 2;
     }
+    if (const auto invalid = invalid_configuration(config)) {
+        spdlog::critical("config: {}; refusing to start", *invalid);
+        return 2;
+    }
+    const std::size_t descriptors = raise_descriptor_limit();
     if (config.demo.enabled)
         spdlog::warn("DEMO exchange: built-in random-walk oracle, tokens from the embedded config; not for real funds");
     if (!config.gateway.verify_signatures)
@@ -161,28 +247,45 @@ int serve(int argc, char** argv) {
         const sequencer::RecoveryReport report = sequencer.recover();
         if (report.truncated_bytes > 0) spdlog::warn("journal: {}; cut off", report.truncation_reason);
         for (const std::string& skipped : report.skipped_snapshots) spdlog::warn("snapshot skipped: {}", skipped);
+        for (const std::string& removed : report.removed_temporary_files)
+            spdlog::warn("removed {}, a snapshot left half-written", removed);
         spdlog::info("recovered to seq {} in {:.3f} s: snapshot at seq {}, {} journal records replayed ({:.0f}/s)",
                      report.last_seq, report.seconds, report.snapshot_seq.value_or(0), report.replayed,
                      report.seconds > 0 ? static_cast<double>(report.replayed) / report.seconds : 0.0);
+    } catch (const sequencer::DataDirLocked& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
     } catch (const std::exception& e) {
         spdlog::critical("cannot recover from {}: {}", config.sequencer.data_dir.string(), e.what());
         return 1;
     }
-    const std::vector<core::CommandBody> bootstrap = bootstrap_commands(config, sequencer.state());
-    sequencer.start();
-    for (const core::CommandBody& command : bootstrap) {
-        const sequencer::Response r = sequencer.call(sequencer::WriteRequest{command, std::nullopt, {}, false});
-        if (r.status != 200) spdlog::error("bootstrap command refused: {}", r.body);
-    }
+    const std::vector<BootstrapCommand> bootstrap = bootstrap_commands(config, sequencer.state());
 
+    // Bind before journaling anything: a start that cannot listen leaves the
+    // data directory as it found it.
     api::Router router(config.gateway, sequencer, registry);
+    const std::size_t max_connections = connection_cap(config, descriptors);
     std::unique_ptr<api::HttpServer> server;
     try {
-        server = std::make_unique<api::HttpServer>(router, config.host, config.port, config.http_threads);
+        server = std::make_unique<api::HttpServer>(router, config.host, config.port,
+                                                   api::HttpServerOptions{config.http_threads, max_connections});
+    } catch (const boost::system::system_error& e) {
+        spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.code().message());
+        return 1;
     } catch (const std::exception& e) {
         spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.what());
-        sequencer.stop();
         return 1;
+    }
+
+    sequencer.start();
+    for (const BootstrapCommand& c : bootstrap) {
+        const sequencer::Response r = sequencer.call(sequencer::WriteRequest{c.command, std::nullopt, {}, false});
+        if (r.status != 200) {
+            spdlog::critical("config: {} was refused by the exchange: {}", c.origin, r.body);
+            if (const sequencer::StopReport stopped = sequencer.stop(); !stopped.clean)
+                spdlog::critical("{}", stopped.problem);
+            return 1;
+        }
     }
     std::unique_ptr<DemoOracle> oracle;
     if (config.demo.enabled) {
@@ -192,8 +295,8 @@ int serve(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     server->start();
-    spdlog::info("listening on http://{}:{}/v1 (data in {}, fsync {})", config.host, server->port(),
-                 config.sequencer.data_dir.string(),
+    spdlog::info("listening on http://{}:{}/v1 (at most {} connections; data in {}, fsync {})", config.host,
+                 server->port(), max_connections, config.sequencer.data_dir.string(),
                  config.sequencer.fsync == sequencer::FsyncPolicy::Always  ? "always"
                  : config.sequencer.fsync == sequencer::FsyncPolicy::Batch ? "batch"
                                                                            : "off");
@@ -202,7 +305,11 @@ int serve(int argc, char** argv) {
     spdlog::info("shutting down: draining requests and writing a final snapshot");
     if (oracle) oracle->stop();
     server->stop();
-    sequencer.stop();
+    const sequencer::StopReport stopped = sequencer.stop();
+    if (!stopped.clean) {
+        spdlog::critical("stopped with a problem: {}", stopped.problem);
+        return 1;
+    }
     spdlog::info("stopped at seq {}", sequencer.state().last_seq());
     return 0;
 }

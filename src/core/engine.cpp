@@ -410,10 +410,11 @@ Engine::Result Engine::handle(const OracleUpdate& cmd) {
     }
     // Every account is valued, not only those in the updated pairs: funding
     // accrues on all positions, so time alone can make an account liquidatable.
-    const VaultMark mark = settle_risk();
-    vault_.uncollectable = mark.uncollectable;
-    // LP requests are priced and paid on this valuation.
-    apply_vault_work(plan_vault_work(mark));
+    if (const auto mark = settle_risk()) {
+        vault_.uncollectable = mark->uncollectable;
+        // LP requests are priced and paid on this valuation.
+        apply_vault_work(plan_vault_work(*mark));
+    }
     refresh_vault_backing();
     return Reply{};
 }

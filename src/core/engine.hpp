@@ -330,8 +330,9 @@ private:
     void apply_force_close(const ForceClosePlan& plan);
     // After an oracle update: liquidations, worst first; then ADL while the
     // vault's equity is below adl_trigger_ratio times what it owes winning
-    // traders. Returns the valuation of the accounts that remain.
-    VaultMark settle_risk();
+    // traders. Returns the valuation of the accounts that remain, or nullopt
+    // when nothing needed every account valued (see engine_risk.cpp).
+    std::optional<VaultMark> settle_risk();
     // Whether the pair's price is within max_oracle_age_ms of the command's time.
     bool price_is_fresh(const PairState& pair) const;
     // Whether every position of the account has a fresh price; if not, what

@@ -112,8 +112,20 @@ void Engine::sweep_account(UserId id, AccountSweep& sweep, Dec& best_profit) con
     }
 }
 
-VaultMark Engine::settle_risk() {
+std::optional<VaultMark> Engine::settle_risk() {
     if (!vault_exposed()) return VaultMark{};  // nothing to value
+    // Valuing every account costs a pass over every holder, so it runs only
+    // when something needs it: liquidations (a market with a maintenance
+    // ratio has positions; such a pass ran before the vault needed it too),
+    // ADL, or vault requests waiting to be priced or paid. Otherwise the
+    // uncollectable losses in vault_equity() keep their last valuation: only
+    // markets without a maintenance ratio (never liquidated, the spec's own
+    // test set-up) can leave them behind.
+    bool needed = params_.adl_trigger_ratio.is_positive() || !deposit_queue_.empty() || !unpriced_unlocks_.empty() ||
+                  (!releases_.empty() && releases_.top().end_time <= now_);
+    for (std::size_t p = 0; p < pairs_.size() && !needed; ++p)
+        needed = !pairs_[p].holders.empty() && pairs_[p].params.maintenance_margin_ratio.is_positive();
+    if (!needed) return std::nullopt;
     AccountSweep sweep = sweep_accounts();
     if (!sweep.liquidatable.empty()) {
         for (const LiquidationCandidate& c : sweep.liquidatable) {
@@ -162,7 +174,7 @@ Engine::Result Engine::handle(const ForceClose& cmd) {
     const ForceClosePlan plan = plan_force_close(*id, is_adl);
     accept();
     apply_force_close(plan);
-    vault_.uncollectable = settle_risk().uncollectable;
+    if (const auto mark = settle_risk()) vault_.uncollectable = mark->uncollectable;
     refresh_vault_backing();
     return Reply{};
 }

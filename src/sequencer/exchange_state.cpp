@@ -10,7 +10,6 @@
 #include "core/command_codec.hpp"
 #include "core/pricing.hpp"
 #include "core/snapshot_codec.hpp"
-#include "core/state_dump.hpp"
 #include "sequencer/journal_format.hpp"
 
 namespace ballast::sequencer {
@@ -46,6 +45,12 @@ std::string error_body(std::string_view code, std::string_view message) {
     w.key("message").string(message);
     w.end_object();
     return body;
+}
+
+Response internal_error(std::uint64_t seq, std::string_view what) {
+    return {500,
+            error_body("internal_error", "command " + std::to_string(seq) +
+                                             " is journaled but failed inside the exchange: " + std::string(what))};
 }
 
 std::string ExchangeState::fingerprint(const core::CommandBody& command, const std::optional<SignedBy>& signed_by) {
@@ -97,31 +102,50 @@ Response ExchangeState::apply(const JournalRecord& record, ReplyWanted wanted) {
         if (used.size() > kNonceWindow) used.erase(used.begin());
     }
 
-    const core::Outcome outcome = engine_.apply(record.command);
-    if (outcome.ok()) {
-        if (const auto* withdraw = std::get_if<core::WithdrawMargin>(&record.command.body))
-            withdrawals_.push_back({record.seq, withdraw->user, withdraw->amount, record.time});
+    // A defect that throws (anything but the engine's own overflow handling)
+    // must not stop the exchange: the record stays journaled, recovery and
+    // offline replay meet the same exception at the same place, and the
+    // request is answered 500.
+    std::optional<std::string> failure;
+    core::Outcome outcome;
+    try {
+        outcome = engine_.apply(record.command);
+        if (outcome.ok()) {
+            if (const auto* withdraw = std::get_if<core::WithdrawMargin>(&record.command.body))
+                withdrawals_.push_back({record.seq, withdraw->user, withdraw->amount, record.time});
+        }
+    } catch (const std::exception& e) {
+        failure = e.what();
     }
     if (record.time - last_pruned_ >= kForgetIntervalMs) forget_expired(record.time);
     Response response;
-    if (wanted == ReplyWanted::OnlyIfStored && record.idempotency_key.empty()) return response;
-    if (outcome.ok()) {
-        api::JsonWriter w(response.body);
-        w.begin_object();
-        w.key("seq").integer(static_cast<std::int64_t>(record.seq));
-        std::string result;
-        api::encode_outcome(engine_, outcome, engine_.events(), result);
-        w.key("result").encoded(result);
-        w.end_object();
-    } else {
-        response.status = http_status_for(outcome.error);
-        api::JsonWriter w(response.body);
-        w.begin_object();
-        w.key("code").plain_string(core::error_code_name(outcome.error));
-        w.key("message").string(outcome.message);
-        w.key("seq").integer(static_cast<std::int64_t>(record.seq));
-        w.end_object();
+    if (wanted == ReplyWanted::OnlyIfStored && record.idempotency_key.empty() && !failure) return response;
+    if (!failure) {
+        try {
+            if (outcome.ok()) {
+                api::JsonWriter w(response.body);
+                w.begin_object();
+                w.key("seq").integer(static_cast<std::int64_t>(record.seq));
+                std::string result;
+                api::encode_outcome(engine_, outcome, engine_.events(), result);
+                w.key("result").encoded(result);
+                w.end_object();
+            } else {
+                response.status = http_status_for(outcome.error);
+                api::JsonWriter w(response.body);
+                w.begin_object();
+                w.key("code").plain_string(core::error_code_name(outcome.error));
+                w.key("message").string(outcome.message);
+                w.key("seq").integer(static_cast<std::int64_t>(record.seq));
+                w.end_object();
+            }
+        } catch (const std::exception& e) {
+            failure = "building the reply: " + std::string(e.what());
+        }
     }
+    if (failure) response = internal_error(record.seq, *failure);
+    // A retry with the key gets this reply, even a 500: the command is in the
+    // journal and must not run twice.
     if (!record.idempotency_key.empty()) {
         replies_[record.idempotency_key] =
             StoredReply{fingerprint(record.command.body, record.signed_by),
@@ -277,12 +301,11 @@ Response ExchangeState::read(const ReadRequest& request) const {
     return response;
 }
 
-std::string ExchangeState::state_hash() const { return sequencer::state_hash(engine_); }
-
-std::string state_hash(const core::Engine& engine) {
-    const std::string dump = core::dump_state(engine);
+std::string ExchangeState::state_hash() const {
+    std::string canonical;
+    encode_canonical(canonical);
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(dump.data()), dump.size(), digest);
+    SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex;
     for (unsigned char b : digest) {
@@ -309,7 +332,11 @@ std::string_view read_bytes(core::ByteReader& r) { return r.raw(r.count(1)); }
 
 }  // namespace
 
-void ExchangeState::encode_snapshot(std::string& out) const {
+void ExchangeState::encode_snapshot(std::string& out) const { encode(out, /*canonical=*/false); }
+
+void ExchangeState::encode_canonical(std::string& out) const { encode(out, /*canonical=*/true); }
+
+void ExchangeState::encode(std::string& out, bool canonical) const {
     core::ByteWriter w(out);
     w.fixed_u64(kSnapshotFormat);
     std::string engine_bytes;
@@ -318,15 +345,28 @@ void ExchangeState::encode_snapshot(std::string& out) const {
     w.fixed_u64(last_seq_);
     w.var_signed(last_time_);
     w.var_signed(last_pruned_);
-    w.var_unsigned(nonces_.size());
-    for (const auto& [signer, used] : nonces_) {
-        w.name(signer);
-        w.var_unsigned(used.size());
-        for (std::uint64_t nonce : used) w.var_unsigned(nonce);
+    // The maps in their own order (cheap, for snapshot files) or by key (one
+    // encoding per state, for the hash); decoding takes either.
+    std::vector<const NonceMap::value_type*> nonces;
+    nonces.reserve(nonces_.size());
+    for (const auto& entry : nonces_) nonces.push_back(&entry);
+    std::vector<const ReplyMap::value_type*> replies;
+    replies.reserve(replies_.size());
+    for (const auto& entry : replies_) replies.push_back(&entry);
+    if (canonical) {
+        std::sort(nonces.begin(), nonces.end(), [](auto* a, auto* b) { return a->first.view() < b->first.view(); });
+        std::sort(replies.begin(), replies.end(), [](auto* a, auto* b) { return a->first < b->first; });
     }
-    w.var_unsigned(replies_.size());
-    for (const auto& [key, stored] : replies_) {
-        write_bytes(w, key);
+    w.var_unsigned(nonces.size());
+    for (const auto* entry : nonces) {
+        w.name(entry->first);
+        w.var_unsigned(entry->second.size());
+        for (std::uint64_t nonce : entry->second) w.var_unsigned(nonce);
+    }
+    w.var_unsigned(replies.size());
+    for (const auto* entry : replies) {
+        const StoredReply& stored = entry->second;
+        write_bytes(w, entry->first);
         write_bytes(w, stored.fingerprint);
         w.var_signed(stored.expires);
         w.var_unsigned(stored.response.status);

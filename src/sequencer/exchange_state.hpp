@@ -49,7 +49,10 @@ public:
 
     // Applies one journaled command and returns its reply (with OnlyIfStored,
     // an empty reply unless the record carries an Idempotency-Key). Called
-    // live and on recovery.
+    // live and on recovery. Never throws: an exception inside the engine or
+    // while building the reply becomes a 500 internal_error reply (also with
+    // OnlyIfStored, so recovery can log it); the record still counts, exactly
+    // as it would on every replay.
     Response apply(const JournalRecord& record, ReplyWanted wanted = ReplyWanted::Always);
 
     Response read(const ReadRequest& request) const;
@@ -60,9 +63,18 @@ public:
     const core::Engine& engine() const { return engine_; }
     std::uint64_t last_seq() const { return last_seq_; }
     core::TimeMs last_time() const { return last_time_; }
+    // SHA-256 (hex) of the canonical encoding: the whole state, engine and
+    // service layer, so equal exactly for states that behave the same,
+    // whether live, recovered or replayed offline.
     std::string state_hash() const;
 
+    // The whole state as a snapshot payload: the engine's snapshot encoding,
+    // then the service layer. encode_snapshot writes the hash maps in their
+    // own order (no sort on the engine thread); encode_canonical sorts them
+    // by key, so that equal states have one encoding. decode_snapshot takes
+    // either.
     void encode_snapshot(std::string& out) const;
+    void encode_canonical(std::string& out) const;
     bool decode_snapshot(std::string_view bytes, std::string& error);
 
 private:
@@ -72,7 +84,11 @@ private:
         Response response;
     };
 
+    using NonceMap = boost::unordered_flat_map<core::Name, std::vector<std::uint64_t>, core::NameHash>;
+    using ReplyMap = boost::unordered_flat_map<std::string, StoredReply>;
+
     static std::string fingerprint(const core::CommandBody& command, const std::optional<SignedBy>& signed_by);
+    void encode(std::string& out, bool canonical) const;
     // Drops replies that can no longer matter; the result is the same
     // whether or not this runs, so it may run at any time.
     void forget_expired(core::TimeMs now);
@@ -86,18 +102,16 @@ private:
     // accepted if unused and, once the window is full, above its lowest: so
     // no signed request can be replayed, and memory is bounded per trader
     // whatever the request rate (the scheme Hyperliquid uses).
-    boost::unordered_flat_map<core::Name, std::vector<std::uint64_t>, core::NameHash> nonces_;
-    boost::unordered_flat_map<std::string, StoredReply> replies_;
+    NonceMap nonces_;
+    ReplyMap replies_;
     std::deque<Withdrawal> withdrawals_;
 };
-
-// SHA-256 (hex) of the engine's canonical state dump: equal for equal states,
-// whether live, recovered or replayed offline.
-std::string state_hash(const core::Engine& engine);
 
 // 4xx status for an engine rejection.
 std::uint16_t http_status_for(core::ErrorCode code);
 // {"code":...,"message":...}
 std::string error_body(std::string_view code, std::string_view message);
+// 500 internal_error for journaled command `seq`.
+Response internal_error(std::uint64_t seq, std::string_view what);
 
 }  // namespace ballast::sequencer

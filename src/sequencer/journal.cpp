@@ -1,6 +1,7 @@
 #include "sequencer/journal.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +22,7 @@ namespace {
 
 [[noreturn]] void throw_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
-void write_all(int fd, std::string_view bytes, const fs::path& path) {
+void write_fully(int fd, std::string_view bytes, const fs::path& path) {
     while (!bytes.empty()) {
         const ssize_t n = ::write(fd, bytes.data(), bytes.size());
         if (n < 0) {
@@ -38,6 +39,11 @@ std::string read_file(const fs::path& path) {
     if (!in || !in.read(data.data(), static_cast<std::streamsize>(data.size())))
         throw JournalCorrupt("cannot read journal segment " + path.string());
     return data;
+}
+
+std::string size_text(std::uint64_t bytes) {
+    if (bytes >= (1u << 20)) return std::to_string(bytes >> 20) + " MiB";
+    return std::to_string(bytes >> 10) + " KiB";
 }
 
 constexpr std::string_view kSegmentPrefix = "journal-", kSegmentSuffix = ".log";
@@ -94,14 +100,17 @@ void sync_directory(const fs::path& dir) {
     if (rc != 0) throw_errno("fsync directory " + dir.string());
 }
 
-JournalWriter::JournalWriter(fs::path dir, FsyncPolicy policy, std::uint64_t segment_bytes)
-    : dir_(std::move(dir)), policy_(policy), segment_bytes_(segment_bytes) {
+JournalWriter::JournalWriter(fs::path dir, FsyncPolicy policy, std::uint64_t segment_bytes, std::uint64_t reserve_bytes,
+                             JournalFaults* faults)
+    : dir_(std::move(dir)),
+      policy_(policy),
+      segment_bytes_(segment_bytes),
+      reserve_bytes_(reserve_bytes),
+      faults_(faults) {
     fs::create_directories(dir_);
 }
 
-JournalWriter::~JournalWriter() {
-    if (fd_ >= 0) ::close(fd_);
-}
+JournalWriter::~JournalWriter() { close_segment(); }
 
 void JournalWriter::open(std::optional<fs::path> path, std::uint64_t next_seq) {
     close_segment();
@@ -112,35 +121,151 @@ void JournalWriter::open(std::optional<fs::path> path, std::uint64_t next_seq) {
     fd_ = ::open(path->c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd_ < 0) throw_errno("open journal segment " + path->string());
     segment_size_ = fs::file_size(*path);
+    reserved_end_ = segment_size_;
+    ensure_reserve(0, /*force=*/true);
 }
 
 void JournalWriter::start_segment(std::uint64_t first_seq) {
-    close_segment();
     const fs::path path = dir_ / segment_file_name(first_seq);
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_errno("create journal segment " + path.string());
-    const std::string header = encode_segment_header(first_seq);
-    write_all(fd_, header, path);
-    segment_size_ = header.size();
-    if (policy_ != FsyncPolicy::Off) {
-        if (::fdatasync(fd_) != 0) throw_errno("fdatasync " + path.string());
-        sync_directory(dir_);
+    // The old segment's reserve is given back first: on a full disk it is
+    // what makes room for the new one.
+    release_reserve();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        const int error = errno;
+        ensure_reserve(0, /*force=*/true);
+        errno = error;
+        throw_errno("create journal segment " + path.string());
     }
+    try {
+        const std::string header = encode_segment_header(first_seq);
+        write_fully(fd, header, path);
+        if (policy_ != FsyncPolicy::Off) {
+            if (::fdatasync(fd) != 0) throw_errno("fdatasync " + path.string());
+            sync_directory(dir_);
+        }
+    } catch (...) {
+        // The same records will start the same segment on the next attempt
+        // (O_TRUNC); until then the old one stays current.
+        ::close(fd);
+        ensure_reserve(0, /*force=*/true);
+        throw;
+    }
+    close_segment();
+    fd_ = fd;
+    segment_size_ = kSegmentHeaderBytes;
+    reserved_end_ = segment_size_;
+    ensure_reserve(0, /*force=*/true);
 }
 
 void JournalWriter::close_segment() {
     if (fd_ < 0) return;
+    release_reserve();
     if (policy_ != FsyncPolicy::Off) ::fdatasync(fd_);
     ::close(fd_);
     fd_ = -1;
 }
 
+void JournalWriter::release_reserve() {
+    if (fd_ < 0 || reserved_end_ <= segment_size_) return;
+    // Truncating to the current size frees the blocks allocated beyond it.
+    if (::ftruncate(fd_, static_cast<off_t>(segment_size_)) == 0) reserved_end_ = segment_size_;
+}
+
+void JournalWriter::ensure_reserve(std::uint64_t need, bool force) {
+    if (reserve_bytes_ == 0 || fd_ < 0) return;
+    const bool enough_ahead = reserved_end_ >= segment_size_ + need + reserve_bytes_ / 2;
+    // The free space is looked at every 100 ms at most: a statfs per group
+    // commit would cost more than the check is worth.
+    const auto now = std::chrono::steady_clock::now();
+    if (enough_ahead && !force && !low_space_ && now - last_space_check_ < std::chrono::milliseconds(100)) return;
+    last_space_check_ = now;
+    struct statvfs fs_stat {};
+    const bool measured = ::fstatvfs(fd_, &fs_stat) == 0;
+    const std::uint64_t free_bytes =
+        measured ? static_cast<std::uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize : reserve_bytes_;
+    if (enough_ahead && !force && free_bytes >= reserve_bytes_) {
+        low_space_ = false;
+        return;
+    }
+    int error = 0;
+    if (!enough_ahead || force) {
+        const std::uint64_t length = need + reserve_bytes_;
+        if (faults_ && faults_->reserves.load() > 0) {
+            faults_->reserves.fetch_sub(1);
+            error = ENOSPC;
+        } else if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(segment_size_),
+                               static_cast<off_t>(length)) != 0) {
+            error = errno;
+        }
+        if (error == EOPNOTSUPP || error == ENOSYS) {
+            // This file system cannot reserve: a full disk shows up as a failed write instead.
+            reserve_bytes_ = 0;
+            low_space_ = false;
+            return;
+        }
+        if (error == 0) reserved_end_ = segment_size_ + length;
+    }
+    if (error != 0) {
+        low_space_ = true;
+        low_space_reason_ =
+            "cannot reserve " + size_text(reserve_bytes_) + " ahead of the journal: " + std::strerror(error);
+    } else if (free_bytes < reserve_bytes_) {
+        low_space_ = true;
+        low_space_reason_ = "the disk has " + size_text(free_bytes) + " free, less than the " +
+                            size_text(reserve_bytes_) + " the journal keeps in reserve";
+    } else {
+        low_space_ = false;
+    }
+}
+
+void JournalWriter::check_space() { ensure_reserve(0, /*force=*/true); }
+
+void JournalWriter::write_all(std::string_view bytes) {
+    if (faults_ && faults_->writes.load() > 0) {
+        faults_->writes.fetch_sub(1);
+        write_fully(fd_, bytes.substr(0, bytes.size() / 2), dir_);
+        errno = ENOSPC;
+        throw_errno("journal write to " + dir_.string());
+    }
+    write_fully(fd_, bytes, dir_);
+}
+
 void JournalWriter::append(std::string_view framed, std::uint64_t first_seq) {
+    if (cut_back_pending_) {
+        // O_APPEND writes at the end of the file: a partial write left there
+        // must go before anything is appended again.
+        if (::ftruncate(fd_, static_cast<off_t>(segment_size_)) != 0)
+            throw_errno("cutting a failed journal write back in " + dir_.string());
+        cut_back_pending_ = false;
+        reserved_end_ = std::min(reserved_end_, segment_size_);
+    }
     if (segment_size_ >= segment_bytes_) start_segment(first_seq);
-    write_all(fd_, framed, dir_);
+    ensure_reserve(framed.size(), /*force=*/false);
+    try {
+        write_all(framed);
+        if (policy_ != FsyncPolicy::Off) {
+            int rc = 0;
+            if (faults_ && faults_->syncs.load() > 0) {
+                faults_->syncs.fetch_sub(1);
+                errno = EIO;
+                rc = -1;
+            } else {
+                rc = ::fdatasync(fd_);
+            }
+            if (rc != 0) throw_errno("journal fdatasync");
+        }
+    } catch (...) {
+        // All or nothing. After a failed fdatasync the pages may be lost
+        // whatever a later one says, so the batch is cut off and written
+        // again in full rather than synced again.
+        cut_back_pending_ = ::ftruncate(fd_, static_cast<off_t>(segment_size_)) != 0;
+        // A truncation may have freed blocks beyond the end: the reserve is looked at again next time.
+        reserved_end_ = std::min(reserved_end_, segment_size_);
+        throw;
+    }
     segment_size_ += framed.size();
     bytes_written_ += framed.size();
-    if (policy_ != FsyncPolicy::Off && ::fdatasync(fd_) != 0) throw_errno("journal fdatasync");
 }
 
 JournalScan scan_journal(const fs::path& dir, bool repair,

@@ -41,10 +41,13 @@ Sequencer::~Sequencer() { stop(); }
 
 RecoveryReport Sequencer::recover() {
     const auto start = SteadyClock::now();
+    lock_ = std::make_unique<DataDirLock>(config_.data_dir);
     RecoveryReport report;
     const fs::path snapshot_dir = config_.data_dir / "snapshots";
     const fs::path journal_dir = config_.data_dir / "journal";
 
+    for (const fs::path& removed : remove_temporary_snapshots(snapshot_dir))
+        report.removed_temporary_files.push_back(removed.string());
     if (auto snapshot = load_newest_snapshot(snapshot_dir, report.skipped_snapshots)) {
         std::string error;
         if (!state_.decode_snapshot(snapshot->payload, error))
@@ -63,7 +66,12 @@ RecoveryReport Sequencer::recover() {
                                  std::to_string(state_.last_seq()));
         if (!decode_record(payload, record, error))
             throw JournalCorrupt("journal record " + std::to_string(seq) + " does not decode: " + error);
-        state_.apply(record, ReplyWanted::OnlyIfStored);
+        const Response response = state_.apply(record, ReplyWanted::OnlyIfStored);
+        if (response.status == 500) {
+            // The live exchange met the same failure and answered 500; the state is what it was then.
+            spdlog::error("recovery: {}", response.body);
+            ++report.failed_commands;
+        }
         ++report.replayed;
     };
     const JournalScan scan = scan_journal(journal_dir, /*repair=*/true, replay_record, /*skip_through=*/snapshot_seq);
@@ -74,7 +82,8 @@ RecoveryReport Sequencer::recover() {
     report.truncation_reason = scan.truncation_reason;
     report.last_seq = state_.last_seq();
 
-    journal_ = std::make_unique<JournalWriter>(journal_dir, config_.fsync, config_.segment_bytes);
+    journal_ = std::make_unique<JournalWriter>(journal_dir, config_.fsync, config_.segment_bytes,
+                                               config_.journal_reserve_bytes, config_.journal_faults);
     journal_->open(scan.last_seq == 0 ? std::nullopt : scan.last_segment, state_.last_seq() + 1);
     last_snapshot_seq_ = snapshot_seq;
     report.seconds = seconds_since(start);
@@ -84,6 +93,9 @@ RecoveryReport Sequencer::recover() {
 void Sequencer::start() {
     if (!journal_) recover();
     last_snapshot_time_ = SteadyClock::now();
+    durable_seq_ = state_.last_seq();  // everything recovered is in the journal
+    if (journal_->low_space())
+        set_journal_health(true, "journal: " + journal_->low_space_reason() + "; new commands are refused");
     accepting_ = true;
     writer_thread_ = std::thread([this] { writer_loop(); });
     snapshot_thread_ = std::thread([this] { snapshot_loop(); });
@@ -114,8 +126,9 @@ Response Sequencer::call(std::variant<WriteRequest, ReadRequest> what) {
     return future.get();
 }
 
-void Sequencer::stop() {
-    if (!engine_thread_.joinable()) return;
+StopReport Sequencer::stop() {
+    StopReport report;
+    if (!engine_thread_.joinable()) return report;
     accepting_ = false;
     stopping_ = true;
     pushed_.fetch_add(1);
@@ -138,13 +151,36 @@ void Sequencer::stop() {
     }
     snapshot_cv_.notify_all();
     snapshot_thread_.join();
-    if (writer_error_) return;  // the journal failed: a snapshot would claim more than is durable
-    if (state_.last_seq() > last_snapshot_seq_) {
-        std::string payload;
-        state_.encode_snapshot(payload);
-        write_snapshot(config_.data_dir / "snapshots", {state_.last_seq(), state_.last_time(), std::move(payload)});
-        spdlog::info("final snapshot at seq {}", state_.last_seq());
+    if (lost_at_stop_ > 0) {
+        // A snapshot would claim more than the journal holds.
+        report.clean = false;
+        report.problem = std::to_string(lost_at_stop_) + " applied command(s) after seq " +
+                         std::to_string(durable_seq_.load()) +
+                         " could not be journaled and were answered 503; they are not part of the exchange. "
+                         "No final snapshot was written";
+        return report;
     }
+    if (state_.last_seq() > last_snapshot_seq_) {
+        try {
+            std::string payload;
+            state_.encode_snapshot(payload);
+            write_snapshot(config_.data_dir / "snapshots", {state_.last_seq(), state_.last_time(), std::move(payload)});
+            spdlog::info("final snapshot at seq {}", state_.last_seq());
+        } catch (const std::exception& e) {
+            report.clean = false;
+            report.problem = "the final snapshot could not be written (" + std::string(e.what()) +
+                             "); the journal holds every command up to seq " + std::to_string(state_.last_seq()) +
+                             " and the next start replays it";
+        }
+    }
+    return report;
+}
+
+Health Sequencer::health() const {
+    if (!accepting_.load()) return {false, "the exchange is not running (starting or shutting down)"};
+    std::lock_guard lock(health_mutex_);
+    if (!journal_problem_.empty()) return {false, journal_problem_};
+    return {true, {}};
 }
 
 void Sequencer::engine_loop() {
@@ -177,10 +213,14 @@ void Sequencer::engine_loop() {
             if (writes >= max_writes || taken >= 2 * config_.max_batch || !queue_.pop(request)) break;
         }
         hand_to_writer(std::move(batch));
-        maybe_snapshot();
-        if (metrics_ && SteadyClock::now() - last_gauges >= kGaugeInterval) {
-            last_gauges = SteadyClock::now();
-            publish_gauges();
+        try {
+            maybe_snapshot();
+            if (metrics_ && SteadyClock::now() - last_gauges >= kGaugeInterval) {
+                last_gauges = SteadyClock::now();
+                publish_gauges();
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("snapshot copy or gauges failed at seq {}: {}", state_.last_seq(), e.what());
         }
     }
 }
@@ -205,13 +245,43 @@ void Sequencer::publish_gauges() {
 
 void Sequencer::process(std::unique_ptr<Request> request, Batch& batch) {
     Response response;
-    if (const auto* write = std::get_if<WriteRequest>(&request->what)) {
-        response = process_write(*write, batch);
+    const bool is_write = std::holds_alternative<WriteRequest>(request->what);
+    // The last command the reply may show: it leaves once that one is durable.
+    std::uint64_t wait_for = 0;
+    if (journal_refusing_.load(std::memory_order_relaxed) && is_write) {
+        response = {503, error_body("journal_failed",
+                                    "the journal cannot be written now; commands are refused until it can "
+                                    "(see GET /v1/health), reads are served")};
+    } else if (journal_refusing_.load(std::memory_order_relaxed) && state_.last_seq() > durable_seq_.load()) {
+        // The state holds commands not yet journaled, which a crash would
+        // lose: no reply may show them until they are written.
+        response = {503, error_body("journal_failed",
+                                    "commands already applied are waiting for the journal; reads resume once they "
+                                    "are written (see GET /v1/health)")};
     } else {
-        response = state_.read(std::get<ReadRequest>(request->what));
-        if (metrics_) metrics_->reads.Increment();
+        // No request may stop the engine thread: whatever one throws is
+        // answered 500 and logged, and the next request is served. What it
+        // journaled before throwing stays journaled (and applied), like any
+        // command.
+        try {
+            if (is_write) {
+                response = process_write(std::get<WriteRequest>(request->what), batch);
+            } else {
+                response = state_.read(std::get<ReadRequest>(request->what));
+                if (metrics_) metrics_->reads.Increment();
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("request failed inside the exchange (state at seq {}): {}", state_.last_seq(), e.what());
+            response = {
+                500, error_body("internal_error", "the request failed inside the exchange: " + std::string(e.what()))};
+        }
+        wait_for = state_.last_seq();
+        if (response.status == 500) {
+            if (metrics_) metrics_->internal_errors.Increment();
+            if (is_write) spdlog::error("write answered 500: {}", response.body);
+        }
     }
-    batch.replies.emplace_back(std::move(request), std::move(response));
+    batch.replies.push_back({std::move(request), std::move(response), wait_for});
 }
 
 Response Sequencer::process_write(const WriteRequest& request, Batch& batch) {
@@ -229,15 +299,23 @@ Response Sequencer::process_write(const WriteRequest& request, Batch& batch) {
 Response Sequencer::process_cancel_all(const CancelAllOrders& cancel_all, const WriteRequest& request, core::TimeMs now,
                                        Batch& batch) {
     const std::vector<core::OrderId> ids = state_.open_orders(cancel_all.user, cancel_all.pair);
+    // Checked first and once for the whole request (expiry, nonce), whether
+    // or not there is anything to cancel.
+    const core::CommandBody first =
+        ids.empty() ? core::CommandBody(core::QueryUser{cancel_all.user})
+                    : core::CommandBody(core::CancelOrder{cancel_all.user, cancel_all.pair, ids.front()});
+    if (auto early = state_.precheck(request, first, now)) {
+        if (metrics_) metrics_->answered_unjournaled.Increment();
+        return *early;
+    }
     std::string body = R"({"canceled":[)";
-    if (!ids.empty()) {
-        // Checked once for the whole request (expiry, nonce); the nonce is
-        // spent by the first cancel, which carries the signature's record.
-        const core::CommandBody first = core::CancelOrder{cancel_all.user, cancel_all.pair, ids.front()};
-        if (auto early = state_.precheck(request, first, now)) {
-            if (metrics_) metrics_->answered_unjournaled.Increment();
-            return *early;
-        }
+    if (ids.empty()) {
+        // Nothing to cancel, but the signed request's nonce is spent all the
+        // same (by a journaled query of the trader, which changes nothing
+        // else), so it cannot be replayed later to cancel newer orders.
+        if (request.signed_by) journal_and_apply(first, request, request.signed_by, now, batch);
+    } else {
+        // The nonce is spent by the first cancel, which carries the signature's record.
         std::optional<SignedBy> signed_by = request.signed_by;
         bool listed = false;
         for (const core::OrderId id : ids) {
@@ -265,8 +343,13 @@ Response Sequencer::journal_and_apply(const core::CommandBody& command, const Wr
     record.command = core::Command{now, command};
 
     const std::size_t frame = begin_frame(batch.framed);
-    encode_record(record, batch.framed);
-    end_frame(batch.framed, frame);
+    try {
+        encode_record(record, batch.framed);
+        end_frame(batch.framed, frame);
+    } catch (...) {
+        batch.framed.resize(frame);  // not journaled, not applied
+        throw;
+    }
     if (batch.first_seq == 0) batch.first_seq = record.seq;
     batch.last_seq = record.seq;
 
@@ -287,61 +370,130 @@ void Sequencer::hand_to_writer(Batch&& batch) {
 }
 
 void Sequencer::writer_loop() {
+    // Records applied but not yet durable, in sequence order: after a failed
+    // write they stay here and are written again (the journal was cut back,
+    // so nothing is written twice) until it works.
+    std::string unwritten;
+    std::uint64_t first = 0, last = 0;
+    std::deque<HeldReply> held;  // replies waiting for durable_seq_ to reach their wait_for
     std::deque<Batch> taken;
+    bool failing = false;
+    std::string failure;
+    auto next_attempt = SteadyClock::time_point{};
     while (true) {
+        bool done = false;
         {
             std::unique_lock lock(writer_mutex_);
-            writer_cv_.wait(lock, [this] { return !writer_queue_.empty() || writer_done_; });
-            if (writer_queue_.empty()) return;
-            if (config_.fsync == FsyncPolicy::Always) {
+            const auto ready = [this] { return !writer_queue_.empty() || writer_done_; };
+            if (failing || journal_->low_space())
+                writer_cv_.wait_until(lock, next_attempt, ready);
+            else
+                writer_cv_.wait(lock, ready);
+            if (config_.fsync == FsyncPolicy::Always && !writer_queue_.empty()) {
                 // One fsync per command, as configured: no merging.
                 taken.push_back(std::move(writer_queue_.front()));
                 writer_queue_.pop_front();
             } else {
                 taken.swap(writer_queue_);
             }
+            done = writer_done_ && writer_queue_.empty();
         }
         writer_space_cv_.notify_all();
         // Everything queued while the last fsync ran shares the next one:
         // group commit across batches, not only within one.
-        Batch batch = std::move(taken.front());
-        for (std::size_t i = 1; i < taken.size(); ++i) {
-            Batch& next = taken[i];
-            if (next.first_seq != 0) {
-                if (batch.first_seq == 0) batch.first_seq = next.first_seq;
-                batch.last_seq = next.last_seq;
-                batch.framed += next.framed;
+        for (Batch& batch : taken) {
+            if (batch.first_seq != 0) {
+                if (first == 0) first = batch.first_seq;
+                last = batch.last_seq;
+                if (unwritten.empty())
+                    unwritten.swap(batch.framed);  // the usual case: one batch, no copy
+                else
+                    unwritten += batch.framed;
             }
-            for (auto& reply : next.replies) batch.replies.push_back(std::move(reply));
+            for (HeldReply& reply : batch.replies) held.push_back(std::move(reply));
         }
         taken.clear();
-        if (!batch.framed.empty()) {
-            if (writer_error_) {
-                // A failed journal never acknowledges anything again.
-                for (auto& [request, response] : batch.replies)
-                    request->reply({503, error_body("journal_failed", "the journal cannot be written")});
-                continue;
-            }
+
+        const auto now = SteadyClock::now();
+        const bool attempt = !failing || now >= next_attempt || done;
+        if (!unwritten.empty() && attempt) {
             const auto start = SteadyClock::now();
             try {
-                journal_->append(batch.framed, batch.first_seq);
+                journal_->append(unwritten, first);
+                if (metrics_) {
+                    metrics_->fsync_seconds.Observe(seconds_since(start));
+                    metrics_->batch_commands.Observe(static_cast<double>(last - first + 1));
+                }
+                if (failing) spdlog::info("journal written again: seq {} to {} are durable", first, last);
+                durable_seq_.store(last);
+                unwritten.clear();
+                first = last = 0;
+                failing = false;
+                snapshot_cv_.notify_one();
             } catch (const std::exception& e) {
-                spdlog::critical("journal write failed: {}; no further command will be acknowledged", e.what());
-                writer_error_ = std::current_exception();
-                accepting_ = false;
-                for (auto& [request, response] : batch.replies)
-                    request->reply({503, error_body("journal_failed", "the journal cannot be written")});
-                continue;
+                if (metrics_) metrics_->journal_write_failures.Increment();
+                failing = true;
+                failure = e.what();
+                next_attempt = now + config_.journal_retry_every;
             }
-            if (metrics_) {
-                metrics_->fsync_seconds.Observe(seconds_since(start));
-                metrics_->batch_commands.Observe(static_cast<double>(batch.last_seq - batch.first_seq + 1));
-            }
-            durable_seq_.store(batch.last_seq);
-            snapshot_cv_.notify_one();
+        } else if (unwritten.empty() && journal_->low_space() && now >= next_attempt) {
+            journal_->check_space();  // has space been freed?
+            next_attempt = now + config_.journal_retry_every;
         }
-        for (auto& [request, response] : batch.replies) request->reply(std::move(response));
+        if (journal_->low_space() && !failing && next_attempt <= now) next_attempt = now + config_.journal_retry_every;
+        if (failing)
+            set_journal_health(true, "journal write failed: " + failure + "; " + std::to_string(last - first + 1) +
+                                         " applied command(s) wait to be written (seq " + std::to_string(first) +
+                                         " to " + std::to_string(last) + "), retried every " +
+                                         std::to_string(config_.journal_retry_every.count()) +
+                                         " ms; new commands are refused");
+        else if (journal_->low_space())
+            set_journal_health(
+                true, "journal: " + journal_->low_space_reason() + "; new commands are refused, reads are served");
+        else if (journal_refusing_.load())
+            set_journal_health(false, {});
+
+        // Release every reply whose commands are durable; keep the rest in order.
+        const std::uint64_t durable = durable_seq_.load();
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            if (held[i].wait_for <= durable) {
+                held[i].request->reply(std::move(held[i].response));
+            } else {
+                if (kept != i) held[kept] = std::move(held[i]);
+                ++kept;
+            }
+        }
+        held.resize(kept);
+
+        if (done) {
+            if (!unwritten.empty()) {
+                lost_at_stop_ = last - first + 1;
+                spdlog::critical(
+                    "stopping with seq {} to {} applied but not journaled ({}); their requests are "
+                    "answered 503 and they are not part of the exchange",
+                    first, last, failure);
+            }
+            for (HeldReply& reply : held)
+                reply.request->reply(
+                    {503, error_body("journal_failed", "the exchange stopped before this could be journaled")});
+            return;
+        }
     }
+}
+
+void Sequencer::set_journal_health(bool refusing, const std::string& reason) {
+    const bool was = journal_refusing_.exchange(refusing);
+    if (metrics_) metrics_->journal_ready.Set(refusing ? 0 : 1);
+    {
+        std::lock_guard lock(health_mutex_);
+        if (refusing)
+            journal_problem_ = reason;
+        else
+            journal_problem_.clear();
+    }
+    if (refusing && !was) spdlog::critical("{}", reason);
+    if (!refusing && was) spdlog::info("journal writable again: taking commands");
 }
 
 void Sequencer::maybe_snapshot() {

@@ -22,6 +22,7 @@
 
 #include <boost/lockfree/queue.hpp>
 
+#include "sequencer/data_dir_lock.hpp"
 #include "sequencer/exchange_state.hpp"
 #include "sequencer/journal.hpp"
 #include "sequencer/sequencer_metrics.hpp"
@@ -36,13 +37,23 @@ struct SequencerConfig {
     std::uint64_t segment_bytes = 64ull << 20;
     std::uint64_t snapshot_every_commands = 1'000'000;
     std::chrono::milliseconds snapshot_every{std::chrono::minutes(5)};
+    // Disk kept allocated ahead of the journal (see JournalWriter): when less
+    // than this is free, new commands are refused while those already applied
+    // are still written. 0: no reserve (a full disk fails the write itself).
+    std::uint64_t journal_reserve_bytes = 16ull << 20;
+    // How often a failed journal write, or a full disk, is tried again.
+    std::chrono::milliseconds journal_retry_every{1'000};
+    JournalFaults* journal_faults = nullptr;  // tests only
     ExchangeLimits limits;
 };
 
 struct Request {
     std::variant<WriteRequest, ReadRequest> what;
-    // Called exactly once: on the journal writer thread once the request's batch is
-    // durable, or with a 503 if the exchange stops or the journal fails first.
+    // Called exactly once, on the journal writer thread, once every command
+    // the reply shows is durable; or with a 503 if the exchange stops first.
+    // While the journal cannot be written, writes are answered 503
+    // journal_failed at once, and so are reads whenever commands already
+    // applied are still waiting to be written.
     std::function<void(Response&&)> reply;
 };
 
@@ -51,10 +62,27 @@ struct RecoveryReport {
     std::vector<std::string> skipped_snapshots;
     std::uint64_t journal_records = 0;  // read from the journal
     std::uint64_t replayed = 0;         // applied on top of the snapshot
+    std::uint64_t failed_commands = 0;  // of those, answered 500 internal_error (logged)
     std::uint64_t last_seq = 0;
     std::uint64_t truncated_bytes = 0;
     std::string truncation_reason;
+    std::vector<std::string> removed_temporary_files;  // left by a crash while writing a snapshot
     double seconds = 0;
+};
+
+// Whether the exchange takes commands now; the reason when it does not.
+struct Health {
+    bool ready = false;
+    std::string reason;
+};
+
+// How stop() went: not clean when commands already applied could not be
+// journaled (their requests were answered 503, and they are not in the
+// journal), or the final snapshot could not be written (the journal has
+// everything; the next start replays more of it).
+struct StopReport {
+    bool clean = true;
+    std::string problem;
 };
 
 using Clock = std::function<core::TimeMs()>;
@@ -67,15 +95,20 @@ public:
     Sequencer(const Sequencer&) = delete;
     Sequencer& operator=(const Sequencer&) = delete;
 
-    // Loads the newest valid snapshot and replays the journal after it,
+    // Locks the data directory (throws DataDirLocked if another process has
+    // it), loads the newest valid snapshot and replays the journal after it,
     // cutting off a torn tail. Throws JournalCorrupt when the journal cannot
     // be trusted. Call once, before start().
     RecoveryReport recover();
     void start();
     // Takes ownership when it returns true; false means the queue is full (overload).
     bool submit(std::unique_ptr<Request>& request);
-    // Stops taking requests, finishes every queued one, and writes a final snapshot.
-    void stop();
+    // Stops taking requests, finishes every queued one, and writes a final
+    // snapshot. Never throws; the second and later calls report nothing.
+    StopReport stop();
+
+    // Thread-safe: ready while started and the journal can be written.
+    Health health() const;
 
     // Submits and waits for the durable reply (startup commands, the demo
     // oracle); retries while the queue is full.
@@ -91,10 +124,16 @@ public:
     const ExchangeState& state() const { return state_; }
 
 private:
+    // A reply and the last command it shows: it leaves once that one is durable.
+    struct HeldReply {
+        std::unique_ptr<Request> request;
+        Response response;
+        std::uint64_t wait_for = 0;
+    };
     struct Batch {
         std::string framed;
         std::uint64_t first_seq = 0, last_seq = 0;
-        std::vector<std::pair<std::unique_ptr<Request>, Response>> replies;
+        std::vector<HeldReply> replies;
     };
     struct PendingSnapshot {
         std::uint64_t seq = 0;
@@ -116,9 +155,13 @@ private:
     Response journal_and_apply(const core::CommandBody& command, const WriteRequest& request,
                                const std::optional<SignedBy>& signed_by, core::TimeMs now, Batch& batch);
     void hand_to_writer(Batch&& batch);
+    // The journal's health as the writer sees it: refuses or takes new
+    // commands, logs the change, and tells /v1/health.
+    void set_journal_health(bool refusing, const std::string& reason);
     void maybe_snapshot();
 
     SequencerConfig config_;
+    std::unique_ptr<DataDirLock> lock_;  // held from recover() to destruction
     SequencerMetrics* metrics_;
     Clock clock_;
     ExchangeState state_;
@@ -135,7 +178,12 @@ private:
     std::deque<Batch> writer_queue_;
     bool writer_done_ = false;
     std::atomic<std::uint64_t> durable_seq_{0};
-    std::exception_ptr writer_error_;
+    // Set by the writer while the journal cannot take more: the engine thread
+    // then refuses new commands.
+    std::atomic<bool> journal_refusing_{false};
+    std::uint64_t lost_at_stop_ = 0;  // applied commands the writer could not journal before stopping
+    mutable std::mutex health_mutex_;
+    std::string journal_problem_;  // empty while the journal is writable
 
     std::mutex snapshot_mutex_;
     std::condition_variable snapshot_cv_;

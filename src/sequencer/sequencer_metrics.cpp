@@ -35,6 +35,14 @@ SequencerMetrics::SequencerMetrics(prometheus::Registry& r)
                         .Help("Open interest per pair and side, in base units of the asset")
                         .Register(r)),
       vault_equity(gauge(r, "ballast_vault_equity", "Vault equity in settlement units (rounded down)")),
-      snapshots(counter(r, "ballast_snapshots_total", "Snapshots written")) {}
+      snapshots(counter(r, "ballast_snapshots_total", "Snapshots written")),
+      internal_errors(counter(r, "ballast_internal_errors_total",
+                              "Requests that failed inside the exchange and were answered 500")),
+      journal_ready(gauge(r, "ballast_journal_ready",
+                          "1 while the journal takes commands; 0 while it cannot be written or the disk is full")),
+      journal_write_failures(counter(r, "ballast_journal_write_failures_total",
+                                     "Journal writes that failed (retried until they succeed)")) {
+    journal_ready.Set(1);
+}
 
 }  // namespace ballast::sequencer

@@ -24,6 +24,9 @@ struct SequencerMetrics {
     prometheus::Family<prometheus::Gauge>& open_interest;  // label pair, side
     prometheus::Gauge& vault_equity;
     prometheus::Counter& snapshots;
+    prometheus::Counter& internal_errors;  // requests answered 500
+    prometheus::Gauge& journal_ready;      // 1 while the journal takes commands
+    prometheus::Counter& journal_write_failures;
 
     static constexpr std::uint64_t kApplySampleEvery = 16;
 };

@@ -24,7 +24,7 @@ constexpr std::string_view kSnapshotMagic = "BLSTSNAP";
 constexpr std::uint32_t kSnapshotVersion = 1;
 constexpr std::size_t kSnapshotHeaderBytes = 44;
 
-constexpr std::string_view kSnapshotPrefix = "snapshot-", kSnapshotSuffix = ".snap";
+constexpr std::string_view kSnapshotPrefix = "snapshot-", kSnapshotSuffix = ".snap", kTemporarySuffix = ".tmp";
 
 // Newest first.
 std::vector<std::pair<std::uint64_t, fs::path>> list_snapshots(const fs::path& dir) {
@@ -46,28 +46,51 @@ void write_snapshot(const fs::path& dir, const SnapshotFile& snapshot, std::size
     put_u32(header, crc32c(header));
 
     const fs::path final_path = dir / numbered_file_name(kSnapshotPrefix, snapshot.seq, kSnapshotSuffix);
-    const fs::path temp_path = final_path.string() + ".tmp";
+    const fs::path temp_path = final_path.string() + std::string(kTemporarySuffix);
     const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error("create snapshot " + temp_path.string() + ": " + std::strerror(errno));
+    // Whatever fails, the temporary file goes: a full disk must not be left fuller.
+    auto fail = [&](const std::string& what) {
+        const int error = errno;
+        ::close(fd);
+        std::error_code ignored;
+        fs::remove(temp_path, ignored);
+        throw std::runtime_error(what + " " + temp_path.string() + ": " + std::strerror(error));
+    };
     for (std::string_view part : {std::string_view(header), std::string_view(snapshot.payload)}) {
         while (!part.empty()) {
             const ssize_t n = ::write(fd, part.data(), part.size());
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                ::close(fd);
-                throw std::runtime_error("write snapshot: " + std::string(std::strerror(errno)));
-            }
+            if (n < 0) fail("write snapshot");
             part.remove_prefix(static_cast<std::size_t>(n));
         }
     }
-    const int rc = ::fdatasync(fd);
+    if (::fdatasync(fd) != 0) fail("fdatasync snapshot");
     ::close(fd);
-    if (rc != 0) throw std::runtime_error("fdatasync snapshot: " + std::string(std::strerror(errno)));
-    fs::rename(temp_path, final_path);
+    std::error_code renamed;
+    fs::rename(temp_path, final_path, renamed);
+    if (renamed) {
+        std::error_code ignored;
+        fs::remove(temp_path, ignored);
+        throw std::runtime_error("rename snapshot " + temp_path.string() + ": " + renamed.message());
+    }
     sync_directory(dir);
 
     const auto existing = list_snapshots(dir);
     for (std::size_t i = keep; i < existing.size(); ++i) fs::remove(existing[i].second);
+}
+
+std::vector<fs::path> remove_temporary_snapshots(const fs::path& dir) {
+    std::vector<fs::path> removed;
+    if (!fs::exists(dir)) return removed;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with(kSnapshotPrefix) && name.ends_with(kTemporarySuffix)) {
+            fs::remove(entry.path());
+            removed.push_back(entry.path());
+        }
+    }
+    return removed;
 }
 
 std::optional<SnapshotFile> load_newest_snapshot(const fs::path& dir, std::vector<std::string>& skipped) {

@@ -22,8 +22,13 @@ struct SnapshotFile {
     std::string payload;
 };
 
-// Writes a snapshot durably and keeps only the newest `keep` of them.
+// Writes a snapshot durably and keeps only the newest `keep` of them. On
+// failure it throws and leaves no temporary file behind.
 void write_snapshot(const std::filesystem::path& dir, const SnapshotFile& snapshot, std::size_t keep = 2);
+
+// Removes temporary files a crash left in `dir` (a snapshot being written);
+// returns them.
+std::vector<std::filesystem::path> remove_temporary_snapshots(const std::filesystem::path& dir);
 
 // The newest snapshot whose checksums hold. Damaged ones are skipped and
 // described in `skipped` (a crash cannot produce one; a disk can).
