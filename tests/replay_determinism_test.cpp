@@ -94,7 +94,7 @@ void expect_same_bytes_everywhere(const std::filesystem::path& file, const std::
     // A different working directory and environment, and heap memory that
     // starts out as 0x5a (MALLOC_PERTURB_=165 fills with 165 ^ 0xff) and is
     // overwritten with 0xa5 when freed.
-    const std::string elsewhere = "cd / && MALLOC_PERTURB_=165 BALLAST_UNUSED_PADDING=" + std::string(4096, 'x') + " ";
+    const std::string elsewhere = "cd / && MALLOC_PERTURB_=165 BALLAST_UNUSED_PADDING=" + std::string(300, 'x') + " ";
 
     const CommandResult first = run(binary + " replay " + path);
     ASSERT_TRUE(exited_zero(first.status)) << "status " << first.status;
