@@ -42,22 +42,31 @@ TEST(RulesMap, FulfilmentRunsPairsInCreationOrderNotUpdateOrder) {
 
 TEST(RulesMap, ARestingOrderWhoseFillOverflowsIsSkippedAndKeepsResting) {
     Harness h;
-    // An initial margin ratio of 1e-18 lets a notional of 1e21 rest on 2000 of margin; its fill
-    // would be worth 1e12 * 1e9 = 1e21, beyond the Dec range (1.7e20): it cannot be valued.
+    // An initial margin ratio of 1e-18 lets a notional of 1e21 (beyond the Dec range, 1.7e20)
+    // rest on 2000 of margin.
     PairParams p{dec("1000"), dec("0"), dec("1000000000000000"), dec("0.000000000000000001")};
     set_pair(h, "BIG", p);
     h.oracle({{"BIG", "2000000000"}});
     h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "10000");
-    const Outcome rest = h.submit_limit("alice", "BIG", "1000000000000", "1000000000");
-    ASSERT_TRUE(rest.ok()) << rest.message;
-    ASSERT_EQ(submit_reply(rest).rested, dec("1000000000000"));
-    EXPECT_EQ(h.user("alice").reserved_margin, amt("2000"));  // ceil(1e12 * 2e9 * 1e-18)
-    // It crosses at 1e9, cannot be settled in range, and is skipped: the update itself is accepted.
-    const Outcome update = h.run(OracleUpdate{{{name("BIG"), dec("1000000000")}}});
+    // A buy of 1e12 at 1e9 rests (the oracle is 2e9) and fills when the oracle comes down: its
+    // reservation, ceil(1e12 * 2e9 * 1e-18) = 2000, covers its opening, so nothing is valued.
+    ASSERT_EQ(submit_reply(h.submit_limit("alice", "BIG", "1000000000000", "1000000000")).rested, dec("1000000000000"));
+    h.oracle({{"BIG", "1000000000"}});
+    ASSERT_EQ(h.position("alice", "BIG"), dec("1000000000000"));
+    // A sell of 1e12 at 3e9 rests as a pure close (it reserves nothing); then alice closes at
+    // market, so the resting sell would now open a short of 1e12 that nothing was reserved for.
+    const Outcome rest = h.submit_limit("alice", "BIG", "-1000000000000", "3000000000");
+    ASSERT_EQ(submit_reply(rest).rested, dec("-1000000000000"));
+    ASSERT_TRUE(h.submit_market("alice", "BIG", "-1000000000000", "0").ok());
+    ASSERT_EQ(h.position("alice", "BIG"), Dec::zero());
+    // At 3e9 it crosses; valuing the account after the fill (3e21) overflows, so the fill is
+    // skipped: the order keeps resting and the update itself is accepted.
+    const Outcome update = h.run(OracleUpdate{{{name("BIG"), dec("3000000000")}}});
     ASSERT_TRUE(update.ok()) << update.message;
     EXPECT_TRUE(events_of<FillEvent>(h.events()).empty());
-    ASSERT_EQ(h.pair("BIG").bids.size(), 1u);
+    EXPECT_TRUE(events_of<OrderCanceledEvent>(h.events()).empty());
+    ASSERT_EQ(h.pair("BIG").asks.size(), 1u);
     EXPECT_EQ(h.position("alice", "BIG"), Dec::zero());
     EXPECT_TRUE(h.cancel("alice", "BIG", submit_reply(rest).order_id).ok());
 }

@@ -156,8 +156,10 @@ Engine::Result Engine::handle(const SubmitOrder& cmd) {
         apply_fill(*fill);
     }
     if (rests) {
-        const RestingOrder order{order_id,        uid,         *pair_id, remainder,
-                                 cmd.limit_price, reservation, clock_,   cmd.reduce_only};
+        // Nothing filled (only reduce-only orders fill and rest, and they reserve
+        // nothing), so the reservation covers this order's opening portion.
+        const RestingOrder order{order_id,    uid,    *pair_id,        remainder,    cmd.limit_price,
+                                 reservation, clock_, cmd.reduce_only, opening.abs()};
         book_.insert(order);
         users_[uid].reserved_margin = reserved_after;
         events_.push_back(OrderRestedEvent{uid, *pair_id, order_id, remainder, cmd.limit_price, cmd.reduce_only,
@@ -391,10 +393,14 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
             order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
         if (!price_ok) return;  // too large at this skew: skip, keep scanning
         plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price, /*settle=*/true);
-        // Margin was reserved at placement, but the account may have changed
-        // since: a fill that opens exposure must still leave it covering the
-        // initial margin of its positions and its other reservations.
-        if (opens && margin_shortfall_after(&user, plan, user.reserved_margin - order.reserved_margin)) {
+        // Margin was reserved at placement for the opening the order had then.
+        // If its owner's position has changed so that it now opens more (a
+        // closing order left behind by a close), the reservation does not
+        // cover it: the fill must then leave the account covering the initial
+        // margin of its positions and its other reservations, or the order is
+        // canceled.
+        if (opens && portions.opening.abs() > order.reserved_opening &&
+            margin_shortfall_after(&user, plan, user.reserved_margin - order.reserved_margin)) {
             cancel_resting(slot, CancelReason::InsufficientMargin);
             return;
         }

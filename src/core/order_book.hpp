@@ -40,6 +40,7 @@ struct RestingOrder {
     Amount reserved_margin;  // exactly what was reserved for this order
     TimeMs created_at = 0;
     bool reduce_only = false;
+    Dec reserved_opening;  // the opening (magnitude) that reservation covers
 };
 
 class OrderBook {

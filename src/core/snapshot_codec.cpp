@@ -17,7 +17,7 @@ constexpr std::size_t kMinUserBytes = 8;
 constexpr std::size_t kMinUnlockBytes = 6;
 constexpr std::size_t kMinDepositBytes = 5;
 constexpr std::size_t kMinPositionBytes = 5;
-constexpr std::size_t kMinOrderBytes = 8;
+constexpr std::size_t kMinOrderBytes = 9;
 constexpr std::size_t kMinHolderBytes = 1;
 
 void write_pair(ByteWriter& w, const PairState& p) {
@@ -71,6 +71,7 @@ void write_user(ByteWriter& w, const UserState& u, const OrderBook& book, UserId
         w.amount(o.reserved_margin);
         w.var_signed(o.created_at);
         w.boolean(o.reduce_only);
+        w.dec(o.reserved_opening);
         w.boolean(book.is_parked(s));
         if (book.is_parked(s)) w.dec(book.parked_need(s));
     }
@@ -326,10 +327,12 @@ private:
             o.reserved_margin = r_.amount();
             o.created_at = r_.var_i64();
             o.reduce_only = r_.boolean();
+            o.reserved_opening = r_.dec();
             std::optional<Dec> parked_need;
             if (r_.boolean()) parked_need = r_.dec();
             if (!r_.ok()) return;
             if (parked_need && !parked_need->is_positive()) r_.fail("a parked order needs no room");
+            if (o.reserved_opening.is_negative()) r_.fail("a negative reserved opening");
             // A user's orders are listed in placement order, which is id order.
             if (o.id <= previous || o.id >= e_.next_order_id_) r_.fail("order ids out of sequence");
             if (o.pair >= e_.pairs_.size()) r_.fail("an order names an unknown pair");

@@ -27,7 +27,7 @@
 //       cost_basis amount, entry_funding_per_unit dec, holder_slot vu;
 //     order count vu, per resting order (placement order): id vu, pair vu,
 //       size dec, limit_price dec, reserved_margin amount, created_at vi, reduce_only u8,
-//       parked u8 [room needed dec]
+//       reserved_opening dec, parked u8 [room needed dec]
 //   pending deposit count vu, per deposit (queue order): user vu, amount,
 //     has_min u8 [min_shares amount], seq vu, epoch vu
 //
