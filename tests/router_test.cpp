@@ -191,6 +191,35 @@ TEST_F(RouterTest, ASignedOrderIsAcceptedOnceAndATamperedOneIsRefused) {
     EXPECT_EQ(resting[0].at("order_id").as_string(), "1");
 }
 
+TEST_F(RouterTest, NonceAndExpiryMustBeJsonIntegers) {
+    // A correctly signed order whose nonce (or expiry) is then written as a
+    // JSON string: the only difference from a valid body is the quoting.
+    const std::string body = limit_order(kAliceKey, "1", "99", 1000);
+    auto quoted = [&](std::string_view key) {
+        std::string out = body;
+        const std::string field = "\"" + std::string(key) + "\":";
+        const std::size_t start = out.find(field) + field.size();
+        const std::size_t end = out.find(',', start);
+        out.insert(end, "\"");
+        out.insert(start, "\"");
+        return out;
+    };
+    for (std::string_view key : {"nonce", "expiry"}) {
+        const HttpReply refused = call("POST", "/v1/orders", quoted(key));
+        EXPECT_EQ(refused.status, 400u) << key << ": " << refused.body;
+        EXPECT_EQ(field(refused.body, "/code"), "invalid_input");
+        EXPECT_EQ(field(refused.body, "/message"),
+                  "'" + std::string(key) +
+                      "' must be a JSON integer, not a string or a fraction (e.g. 1718000000000, not "
+                      "\"1718000000000\")");
+    }
+    std::string fraction = body;
+    fraction.replace(fraction.find("\"nonce\":1000"), 12, "\"nonce\":1000.5");
+    EXPECT_EQ(call("POST", "/v1/orders", fraction).status, 400u);
+    // Refused at the door: the nonce is still free for the integer form.
+    expect_ok(call("POST", "/v1/orders", body));
+}
+
 TEST_F(RouterTest, AnIdempotencyKeyReturnsTheFirstResult) {
     const std::string body = limit_order(kAliceKey, "1", "99", 10);
     const HttpReply first = call("POST", "/v1/orders", body, {}, "retry-abc");
