@@ -277,7 +277,7 @@ Response ExchangeState::read(const ReadRequest& request) const {
             std::uint64_t last = request.after;
             for (; it != withdrawals_.end() && written < request.limit; ++it, ++written) {
                 w.begin_object();
-                w.key("id").integer(static_cast<std::int64_t>(it->id));
+                w.key("id").wide_integer(it->id);
                 w.key("trader").plain_string(it->trader.view());
                 w.key("amount").amount(it->amount);
                 w.key("time").integer(it->time);
@@ -285,7 +285,7 @@ Response ExchangeState::read(const ReadRequest& request) const {
                 last = it->id;
             }
             w.end_array();
-            w.key("next_after").integer(static_cast<std::int64_t>(last));
+            w.key("next_after").wide_integer(last);
             w.end_object();
             break;
         }
