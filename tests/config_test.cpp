@@ -29,6 +29,9 @@ TEST(Config, TheEmbeddedDemoIsADemo) {
     EXPECT_EQ(c.markets[0].set_pair.params.maintenance_margin_ratio, dec("0.025"));
     EXPECT_EQ(*c.markets[0].initial_price, dec("60000"));
     EXPECT_TRUE(c.gateway.verify_signatures);
+    // The demo publishes no settlement asset: its amounts are plain base units.
+    EXPECT_EQ(c.gateway.settlement_asset, "");
+    EXPECT_FALSE(c.gateway.settlement_decimals);
 }
 
 TEST(Config, TheProductionExampleParses) {
@@ -42,6 +45,8 @@ TEST(Config, TheProductionExampleParses) {
     ASSERT_TRUE(c.params.adl_trigger_ratio);
     EXPECT_EQ(*c.params.adl_trigger_ratio, dec("0.05"));
     EXPECT_EQ(c.markets.at(0).set_pair.params.min_order_notional, dec("10"));
+    EXPECT_EQ(c.gateway.settlement_asset, "USDC");
+    EXPECT_EQ(c.gateway.settlement_decimals, 6u);
 }
 
 TEST(Config, MistakesAreNamed) {
@@ -59,6 +64,10 @@ TEST(Config, MistakesAreNamed) {
     EXPECT_NE(error_of("[limts]\nqueue_capacity = 100\n").find("limts"), std::string::npos);
     EXPECT_NE(error_of("[journal]\nfsnyc = \"off\"\n").find("journal.fsnyc"), std::string::npos);
     EXPECT_NE(error_of("this is not toml").find("test.toml"), std::string::npos);
+    EXPECT_NE(error_of("[settlement]\ndecimals = 37\n").find("settlement.decimals: must be at most 36"),
+              std::string::npos);
+    EXPECT_NE(error_of("[settlement]\ndecimals = \"6\"\n").find("settlement.decimals: has the wrong type"),
+              std::string::npos);
     const std::string market =
         "[[markets]]\npair = \"X\"\nskew_scale = \"1\"\nmax_abs_premium = \"0.1\"\n"
         "max_abs_oi = \"1\"\ninitial_margin_ratio = \"0.1\"\n";

@@ -220,6 +220,64 @@ TEST_F(RouterTest, NonceAndExpiryMustBeJsonIntegers) {
     expect_ok(call("POST", "/v1/orders", body));
 }
 
+TEST_F(RouterTest, InfoPublishesTheDomainTheMessageTypesAndTheLimits) {
+    const HttpReply info = call("GET", "/v1/info");
+    ASSERT_EQ(info.status, 200u) << info.body;
+    const boost::json::value v = boost::json::parse(info.body);
+    // The domain of the fixture, spelt as wallets take it.
+    EXPECT_EQ(boost::json::serialize(v.at("domain")),
+              R"({"name":"Ballast","version":"1","chainId":31337,)"
+              R"("verifyingContract":"0x00000000000000000000000000000000000ba1a5"})");
+    // The message types as written in src/api/eip712.hpp, field by field.
+    auto fields = [&](std::string_view type) {
+        std::string out;
+        for (const auto& f : v.at("types").at(type).as_array())
+            out += std::string(f.at("type").as_string()) + " " + std::string(f.at("name").as_string()) + ",";
+        return out;
+    };
+    EXPECT_EQ(fields("Order"),
+              "address trader,string pair,string size,string kind,string price,string maxSlippage,bool reduceOnly,"
+              "uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("Cancel"), "address trader,string pair,uint64 orderId,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("CancelAll"), "address trader,string pair,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("Withdraw"), "address trader,string amount,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("VaultDeposit"), "address trader,string amount,string minShares,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("VaultUnlock"), "address trader,string shares,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(v.at("types").as_object().size(), 6u);
+    // No settlement asset configured here.
+    EXPECT_TRUE(v.at_pointer("/settlement/asset").is_null());
+    EXPECT_TRUE(v.at_pointer("/settlement/decimals").is_null());
+    // 10^20 base units of money; 10^15 contracts and base units per contract.
+    EXPECT_EQ(field(info.body, "/limits/max_money"), "100000000000000000000");
+    EXPECT_EQ(field(info.body, "/limits/max_size"), "1000000000000000");
+    EXPECT_EQ(field(info.body, "/limits/max_price"), "1000000000000000");
+    EXPECT_EQ(field(info.body, "/limits/max_body_bytes"), "65536");               // 64 KiB
+    EXPECT_EQ(field(info.body, "/limits/max_signed_body_bytes"), "16384");        // 16 KiB
+    EXPECT_EQ(field(info.body, "/limits/max_request_lifetime_ms"), "3600000");    // the default, 1 h
+    EXPECT_EQ(field(info.body, "/limits/idempotency_retention_ms"), "86400000");  // the default, 24 h
+    EXPECT_EQ(field(info.body, "/limits/nonce_window"), "64");
+    EXPECT_EQ(field(info.body, "/limits/max_open_orders"), "100");  // the engine's default
+    EXPECT_EQ(field(info.body, "/limits/max_page_size"), "1000");
+    EXPECT_EQ(field(info.body, "/limits/max_idempotency_key_length"), "64");
+    EXPECT_EQ(field(info.body, "/limits/rate_limits/per_client/per_second"), "100000");  // the fixture's
+    EXPECT_EQ(field(info.body, "/limits/rate_limits/per_key/burst"), "100000");
+
+    // The engine's limits are read live: an admin's change shows at once.
+    expect_ok(call("POST", "/v1/admin/markets", R"({"cmd":"set_params","max_open_orders":5})", "Bearer admin-secret"));
+    EXPECT_EQ(field(call("GET", "/v1/info").body, "/limits/max_open_orders"), "5");
+
+    GatewayConfig usdc = config_;
+    usdc.settlement_asset = "USDC";
+    usdc.settlement_decimals = 6;
+    Router with_asset(usdc, *sequencer_, registry_);
+    std::promise<HttpReply> p;
+    with_asset.handle({"GET", "/v1/info", {}, {}, {}, "10.0.0.1"}, [&p](HttpReply&& r) { p.set_value(std::move(r)); });
+    const HttpReply published = p.get_future().get();
+    EXPECT_EQ(field(published.body, "/settlement/asset"), "USDC");
+    EXPECT_EQ(field(published.body, "/settlement/decimals"), "6");
+    EXPECT_EQ(field(published.body, "/settlement/base_unit"), "10^-6 of one USDC");
+}
+
 TEST_F(RouterTest, AnIdempotencyKeyReturnsTheFirstResult) {
     const std::string body = limit_order(kAliceKey, "1", "99", 10);
     const HttpReply first = call("POST", "/v1/orders", body, {}, "retry-abc");

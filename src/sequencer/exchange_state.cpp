@@ -289,6 +289,19 @@ Response ExchangeState::read(const ReadRequest& request) const {
             w.end_object();
             break;
         }
+        case ReadKind::Info: {
+            // Integers: each is far below 2^53.
+            const core::GlobalParams& params = engine_.params();
+            w.begin_object();
+            w.key("max_request_lifetime_ms").integer(limits_.max_request_lifetime_ms);
+            w.key("idempotency_retention_ms").integer(limits_.idempotency_retention_ms);
+            w.key("nonce_window").integer(static_cast<std::int64_t>(kNonceWindow));
+            w.key("max_open_orders").integer(params.max_open_orders);
+            w.key("vault_cooldown_ms").integer(params.vault_cooldown_ms);
+            w.key("max_oracle_age_ms").integer(params.max_oracle_age_ms);
+            w.end_object();
+            break;
+        }
         case ReadKind::Status: {
             w.begin_object();
             w.key("seq").integer(static_cast<std::int64_t>(last_seq_));
