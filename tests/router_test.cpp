@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <future>
+#include <set>
 
 #include "api/http_server.hpp"
 #include "api/router.hpp"
@@ -407,6 +408,68 @@ TEST_F(RouterTest, EveryRouteIsInTheOpenApiDocumentAndServed) {
             << method << " " << target << " -> " << reply.body;
         EXPECT_NE(reply.status, 405u) << method << " " << target;
     }
+}
+
+// The document says, for each signed route, which typed message is signed
+// and where each of its fields comes from: it must agree with the message
+// types the server verifies, and every field of the body must be signed.
+TEST_F(RouterTest, TheOpenApiDocumentSaysWhatEachSignedRouteSigns) {
+    const boost::json::value doc = boost::json::parse(call("GET", "/v1/openapi.json").body);
+    const boost::json::object& schemas = doc.at("components").at("schemas").as_object();
+    auto resolve = [&](const boost::json::value& v) -> const boost::json::value& {
+        if (!v.is_object() || !v.as_object().contains("$ref")) return v;
+        const std::string ref(v.at("$ref").as_string());
+        return schemas.at(ref.substr(ref.rfind('/') + 1));
+    };
+    std::set<std::string> signed_routes;
+    for (const auto& [path, methods] : doc.at("paths").as_object()) {
+        for (const auto& [method, operation] : methods.as_object()) {
+            if (!operation.as_object().contains("x-eip712")) continue;
+            const std::string route = std::string(method) + " " + std::string(path);
+            signed_routes.insert(route);
+            const boost::json::value& x = operation.at("x-eip712");
+            const std::string primary(x.at("primaryType").as_string());
+            const MessageType* type = nullptr;
+            for (const MessageType* t : trader_message_types())
+                if (t->name() == primary) type = t;
+            ASSERT_NE(type, nullptr) << route << ": " << primary;
+            const boost::json::array& fields = x.at("fields").as_array();
+            ASSERT_EQ(fields.size(), type->fields().size()) << route;
+            const boost::json::object& body =
+                operation.at_pointer("/requestBody/content/application~1json/schema/properties").as_object();
+            std::set<std::string> signed_body_fields;
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                EXPECT_EQ(fields[i].at("name").as_string(), type->fields()[i].name) << route;
+                EXPECT_EQ(fields[i].at("type").as_string(), field_kind_name(type->fields()[i].kind)) << route;
+                const std::string from(fields[i].at("from").as_string());
+                const std::string where = from.substr(0, from.find('.')), name = from.substr(from.find('.') + 1);
+                if (where == "body") {
+                    EXPECT_TRUE(body.contains(name)) << route << ": " << from;
+                    signed_body_fields.insert(name);
+                } else {
+                    ASSERT_TRUE(where == "path" || where == "query") << route << ": " << from;
+                    bool found = false;
+                    for (const auto& p : operation.at("parameters").as_array())
+                        found |= p.as_object().contains("in") && p.at("in").as_string() == where &&
+                                 p.at("name").as_string() == name;
+                    EXPECT_TRUE(found) << route << ": " << from;
+                }
+            }
+            // Every field of the body but the signature itself is signed.
+            for (const auto& [name, schema] : body) {
+                if (name != "signature") {
+                    EXPECT_TRUE(signed_body_fields.count(std::string(name))) << route << ": " << name;
+                }
+            }
+            // nonce and expiry are JSON integers.
+            for (const char* name : {"nonce", "expiry"}) {
+                EXPECT_EQ(resolve(body.at(name)).at("type").as_string(), "integer") << route << ": " << name;
+            }
+        }
+    }
+    EXPECT_EQ(signed_routes,
+              (std::set<std::string>{"post /v1/orders", "delete /v1/orders/{id}", "delete /v1/orders",
+                                     "post /v1/margin/withdraw", "post /v1/vault/deposit", "post /v1/vault/unlock"}));
 }
 
 TEST_F(RouterTest, MetricsArePrometheusText) {
