@@ -163,7 +163,7 @@ Router::Router(GatewayConfig config, sequencer::Sequencer& sequencer, prometheus
       sequencer_(sequencer),
       registry_(registry),
       domain_separator_(domain_separator(config_.domain)),
-      info_prefix_(info_prefix(config_)),
+      info_prefix_(std::make_shared<const std::string>(info_prefix(config_))),
       per_client_(config_.per_client),
       per_key_(config_.per_key),
       responses_(prometheus::BuildCounter()
@@ -436,9 +436,10 @@ void Router::info(ReplyFn& reply) {
     // The exchange's limits ({"max_request_lifetime_ms":...,...}) are read
     // in sequence with the commands (an admin may change max_open_orders):
     // their members complete "limits" after the gateway's.
-    ReplyFn spliced = [this, reply](HttpReply&& r) {
+    // The reply may come from the journal writer's thread: it holds what it needs.
+    ReplyFn spliced = [prefix = info_prefix_, reply](HttpReply&& r) {
         if (r.status == 200 && r.body.size() > 2 && r.body.front() == '{' && r.body.back() == '}')
-            r.body = info_prefix_ + r.body.substr(1) + "}";
+            r.body = *prefix + r.body.substr(1) + "}";
         reply(std::move(r));
     };
     read(ReadRequest::of(ReadKind::Info), spliced);

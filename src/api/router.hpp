@@ -7,6 +7,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,7 +85,7 @@ private:
     prometheus::Registry& registry_;
     Hash32 domain_separator_;
     // GET /v1/info up to the limits the exchange reports (see info()).
-    std::string info_prefix_;
+    std::shared_ptr<const std::string> info_prefix_;
     SignatureVerifier verifier_;
     RateLimiter per_client_, per_key_;
     prometheus::Family<prometheus::Counter>& responses_;
