@@ -18,8 +18,9 @@ if ! clang-format-14 --dry-run --Werror $files; then
   exit 1
 fi
 
-echo "== ethers (signs the EIP-712 test vectors at test time)"
+echo "== ethers (signs the EIP-712 test vectors at test time) and the TypeScript SDK's dependencies"
 (cd tests/eth && npm ci --no-audit --no-fund --silent)
+(cd clients/ts && npm ci --no-audit --no-fund --silent)
 
 echo "== release build and tests"
 ./scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DBALLAST_TESTS=ON -DBALLAST_BENCH=ON

@@ -2,6 +2,9 @@
 // named precisely instead of being ignored.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+
 #include "cli/config.hpp"
 #include "engine_harness.hpp"
 
@@ -29,6 +32,9 @@ TEST(Config, TheEmbeddedDemoIsADemo) {
     EXPECT_EQ(c.markets[0].set_pair.params.maintenance_margin_ratio, dec("0.025"));
     EXPECT_EQ(*c.markets[0].initial_price, dec("60000"));
     EXPECT_TRUE(c.gateway.verify_signatures);
+    // The demo publishes no settlement asset: its amounts are plain base units.
+    EXPECT_EQ(c.gateway.settlement_asset, "");
+    EXPECT_FALSE(c.gateway.settlement_decimals);
 }
 
 TEST(Config, TheProductionExampleParses) {
@@ -42,6 +48,8 @@ TEST(Config, TheProductionExampleParses) {
     ASSERT_TRUE(c.params.adl_trigger_ratio);
     EXPECT_EQ(*c.params.adl_trigger_ratio, dec("0.05"));
     EXPECT_EQ(c.markets.at(0).set_pair.params.min_order_notional, dec("10"));
+    EXPECT_EQ(c.gateway.settlement_asset, "USDC");
+    EXPECT_EQ(c.gateway.settlement_decimals, 6u);
 }
 
 TEST(Config, MistakesAreNamed) {
@@ -59,10 +67,41 @@ TEST(Config, MistakesAreNamed) {
     EXPECT_NE(error_of("[limts]\nqueue_capacity = 100\n").find("limts"), std::string::npos);
     EXPECT_NE(error_of("[journal]\nfsnyc = \"off\"\n").find("journal.fsnyc"), std::string::npos);
     EXPECT_NE(error_of("this is not toml").find("test.toml"), std::string::npos);
+    EXPECT_NE(error_of("[settlement]\ndecimals = 37\n").find("settlement.decimals: must be at most 36"),
+              std::string::npos);
+    EXPECT_NE(error_of("[settlement]\ndecimals = \"6\"\n").find("settlement.decimals: has the wrong type"),
+              std::string::npos);
     const std::string market =
         "[[markets]]\npair = \"X\"\nskew_scale = \"1\"\nmax_abs_premium = \"0.1\"\n"
         "max_abs_oi = \"1\"\ninitial_margin_ratio = \"0.1\"\n";
     EXPECT_NE(error_of(market + market).find("markets[1].pair: repeats markets[0].pair"), std::string::npos);
+}
+
+// Every configuration key the documentation names as "[section] key" or
+// "section.key" is one the server reads: a misspelt name in the docs would
+// send users to a setting that is refused at start.
+TEST(Config, KeysNamedInTheDocumentationExist) {
+    const std::regex bracketed(R"(\[(server|journal|eip712|settlement|tokens|limits|params|demo)\] ([a-z][a-z0-9_]*))");
+    const std::regex dotted(R"(`(server|journal|eip712|settlement|tokens|limits|params|demo)\.([a-z][a-z0-9_]*)`)");
+    std::size_t checked = 0;
+    for (const char* doc : {"README.md", "docs/API.md", "docs/SPEC-NOTES.md", "clients/ts/README.md",
+                            "src/api/openapi.json", "config/production.example.toml"}) {
+        std::ifstream in(std::string(BALLAST_SOURCE_DIR) + "/" + doc);
+        ASSERT_TRUE(in) << doc;
+        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        for (const std::regex* pattern : {&bracketed, &dotted}) {
+            for (auto it = std::sregex_iterator(text.begin(), text.end(), *pattern); it != std::sregex_iterator();
+                 ++it) {
+                const std::string section = (*it)[1], key = (*it)[2];
+                // Any value: a wrong type is named differently from an unknown key.
+                const std::string error = error_of("[" + section + "]\n" + key + " = 1\n");
+                EXPECT_EQ(error.find("is not a setting"), std::string::npos)
+                    << doc << " names " << section << "." << key << ": " << error;
+                ++checked;
+            }
+        }
+    }
+    EXPECT_GE(checked, 10u) << "the patterns no longer find the documented keys";
 }
 
 TEST(Config, CommandLineListenOverrides) {

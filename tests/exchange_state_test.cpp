@@ -158,11 +158,12 @@ TEST_F(ExchangeStateTest, AcceptedWithdrawalsGoToTheOutboxInOrder) {
     ReadRequest read = ReadRequest::of(ReadKind::Withdrawals);
     const std::string all = state_.read(read).body;
     const std::string alice =
-        R"({"id":7,"trader":")" + std::string(kAlice.view()) + R"(","amount":"100","time":1000000})";
-    const std::string bob = R"({"id":9,"trader":")" + std::string(kBob.view()) + R"(","amount":"250","time":1000000})";
-    EXPECT_EQ(all, R"({"withdrawals":[)" + alice + "," + bob + R"(],"next_after":9})");
+        R"({"id":"7","trader":")" + std::string(kAlice.view()) + R"(","amount":"100","time":1000000})";
+    const std::string bob =
+        R"({"id":"9","trader":")" + std::string(kBob.view()) + R"(","amount":"250","time":1000000})";
+    EXPECT_EQ(all, R"({"withdrawals":[)" + alice + "," + bob + R"(],"next_after":"9"})");
     read.after = 7;
-    EXPECT_EQ(state_.read(read).body, R"({"withdrawals":[)" + bob + R"(],"next_after":9})");
+    EXPECT_EQ(state_.read(read).body, R"({"withdrawals":[)" + bob + R"(],"next_after":"9"})");
 }
 
 TEST_F(ExchangeStateTest, CancellingAnotherTradersOrderIs403) {

@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <future>
+#include <set>
 
 #include "api/http_server.hpp"
 #include "api/router.hpp"
@@ -191,6 +192,93 @@ TEST_F(RouterTest, ASignedOrderIsAcceptedOnceAndATamperedOneIsRefused) {
     EXPECT_EQ(resting[0].at("order_id").as_string(), "1");
 }
 
+TEST_F(RouterTest, NonceAndExpiryMustBeJsonIntegers) {
+    // A correctly signed order whose nonce (or expiry) is then written as a
+    // JSON string: the only difference from a valid body is the quoting.
+    const std::string body = limit_order(kAliceKey, "1", "99", 1000);
+    auto quoted = [&](std::string_view key) {
+        std::string out = body;
+        const std::string field = "\"" + std::string(key) + "\":";
+        const std::size_t start = out.find(field) + field.size();
+        const std::size_t end = out.find(',', start);
+        out.insert(end, "\"");
+        out.insert(start, "\"");
+        return out;
+    };
+    for (std::string_view key : {"nonce", "expiry"}) {
+        const HttpReply refused = call("POST", "/v1/orders", quoted(key));
+        EXPECT_EQ(refused.status, 400u) << key << ": " << refused.body;
+        EXPECT_EQ(field(refused.body, "/code"), "invalid_input");
+        EXPECT_EQ(field(refused.body, "/message"),
+                  "'" + std::string(key) +
+                      "' must be a JSON integer, not a string or a fraction (e.g. 1718000000000, not "
+                      "\"1718000000000\")");
+    }
+    std::string fraction = body;
+    fraction.replace(fraction.find("\"nonce\":1000"), 12, "\"nonce\":1000.5");
+    EXPECT_EQ(call("POST", "/v1/orders", fraction).status, 400u);
+    // Refused at the door: the nonce is still free for the integer form.
+    expect_ok(call("POST", "/v1/orders", body));
+}
+
+TEST_F(RouterTest, InfoPublishesTheDomainTheMessageTypesAndTheLimits) {
+    const HttpReply info = call("GET", "/v1/info");
+    ASSERT_EQ(info.status, 200u) << info.body;
+    const boost::json::value v = boost::json::parse(info.body);
+    // The domain of the fixture, spelt as wallets take it.
+    EXPECT_EQ(boost::json::serialize(v.at("domain")),
+              R"({"name":"Ballast","version":"1","chainId":31337,)"
+              R"("verifyingContract":"0x00000000000000000000000000000000000ba1a5"})");
+    // The message types as written in src/api/eip712.hpp, field by field.
+    auto fields = [&](std::string_view type) {
+        std::string out;
+        for (const auto& f : v.at("types").at(type).as_array())
+            out += std::string(f.at("type").as_string()) + " " + std::string(f.at("name").as_string()) + ",";
+        return out;
+    };
+    EXPECT_EQ(fields("Order"),
+              "address trader,string pair,string size,string kind,string price,string maxSlippage,bool reduceOnly,"
+              "uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("Cancel"), "address trader,string pair,uint64 orderId,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("CancelAll"), "address trader,string pair,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("Withdraw"), "address trader,string amount,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("VaultDeposit"), "address trader,string amount,string minShares,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(fields("VaultUnlock"), "address trader,string shares,uint64 nonce,uint64 expiry,");
+    EXPECT_EQ(v.at("types").as_object().size(), 6u);
+    // No settlement asset configured here.
+    EXPECT_TRUE(v.at_pointer("/settlement/asset").is_null());
+    EXPECT_TRUE(v.at_pointer("/settlement/decimals").is_null());
+    // 10^20 base units of money; 10^15 contracts and base units per contract.
+    EXPECT_EQ(field(info.body, "/limits/max_money"), "100000000000000000000");
+    EXPECT_EQ(field(info.body, "/limits/max_size"), "1000000000000000");
+    EXPECT_EQ(field(info.body, "/limits/max_price"), "1000000000000000");
+    EXPECT_EQ(field(info.body, "/limits/max_body_bytes"), "65536");               // 64 KiB
+    EXPECT_EQ(field(info.body, "/limits/max_signed_body_bytes"), "16384");        // 16 KiB
+    EXPECT_EQ(field(info.body, "/limits/max_request_lifetime_ms"), "3600000");    // the default, 1 h
+    EXPECT_EQ(field(info.body, "/limits/idempotency_retention_ms"), "86400000");  // the default, 24 h
+    EXPECT_EQ(field(info.body, "/limits/nonce_window"), "64");
+    EXPECT_EQ(field(info.body, "/limits/max_open_orders"), "100");  // the engine's default
+    EXPECT_EQ(field(info.body, "/limits/max_page_size"), "1000");
+    EXPECT_EQ(field(info.body, "/limits/max_idempotency_key_length"), "64");
+    EXPECT_EQ(field(info.body, "/limits/rate_limits/per_client/per_second"), "100000");  // the fixture's
+    EXPECT_EQ(field(info.body, "/limits/rate_limits/per_key/burst"), "100000");
+
+    // The engine's limits are read live: an admin's change shows at once.
+    expect_ok(call("POST", "/v1/admin/markets", R"({"cmd":"set_params","max_open_orders":5})", "Bearer admin-secret"));
+    EXPECT_EQ(field(call("GET", "/v1/info").body, "/limits/max_open_orders"), "5");
+
+    GatewayConfig usdc = config_;
+    usdc.settlement_asset = "USDC";
+    usdc.settlement_decimals = 6;
+    Router with_asset(usdc, *sequencer_, registry_);
+    std::promise<HttpReply> p;
+    with_asset.handle({"GET", "/v1/info", {}, {}, {}, "10.0.0.1"}, [&p](HttpReply&& r) { p.set_value(std::move(r)); });
+    const HttpReply published = p.get_future().get();
+    EXPECT_EQ(field(published.body, "/settlement/asset"), "USDC");
+    EXPECT_EQ(field(published.body, "/settlement/decimals"), "6");
+    EXPECT_EQ(field(published.body, "/settlement/base_unit"), "10^-6 of one USDC");
+}
+
 TEST_F(RouterTest, AnIdempotencyKeyReturnsTheFirstResult) {
     const std::string body = limit_order(kAliceKey, "1", "99", 10);
     const HttpReply first = call("POST", "/v1/orders", body, {}, "retry-abc");
@@ -224,7 +312,7 @@ TEST_F(RouterTest, CancelAllTakesOneSignatureForEveryOrder) {
                              std::to_string(expiry) + R"(,"signature":")" + sign(m, kAliceKey) + R"("})";
     const HttpReply canceled = call("DELETE", "/v1/orders?pair=BTC", body);
     ASSERT_EQ(canceled.status, 200u) << canceled.body;
-    EXPECT_EQ(boost::json::serialize(boost::json::parse(canceled.body).at("canceled")), "[1,2,3]");
+    EXPECT_EQ(boost::json::serialize(boost::json::parse(canceled.body).at("canceled")), R"(["1","2","3"])");
     // The same signed request again is a replay: its nonce is spent.
     const HttpReply again = call("DELETE", "/v1/orders?pair=BTC", body);
     EXPECT_EQ(again.status, 409u);
@@ -320,6 +408,68 @@ TEST_F(RouterTest, EveryRouteIsInTheOpenApiDocumentAndServed) {
             << method << " " << target << " -> " << reply.body;
         EXPECT_NE(reply.status, 405u) << method << " " << target;
     }
+}
+
+// The document says, for each signed route, which typed message is signed
+// and where each of its fields comes from: it must agree with the message
+// types the server verifies, and every field of the body must be signed.
+TEST_F(RouterTest, TheOpenApiDocumentSaysWhatEachSignedRouteSigns) {
+    const boost::json::value doc = boost::json::parse(call("GET", "/v1/openapi.json").body);
+    const boost::json::object& schemas = doc.at("components").at("schemas").as_object();
+    auto resolve = [&](const boost::json::value& v) -> const boost::json::value& {
+        if (!v.is_object() || !v.as_object().contains("$ref")) return v;
+        const std::string ref(v.at("$ref").as_string());
+        return schemas.at(ref.substr(ref.rfind('/') + 1));
+    };
+    std::set<std::string> signed_routes;
+    for (const auto& [path, methods] : doc.at("paths").as_object()) {
+        for (const auto& [method, operation] : methods.as_object()) {
+            if (!operation.as_object().contains("x-eip712")) continue;
+            const std::string route = std::string(method) + " " + std::string(path);
+            signed_routes.insert(route);
+            const boost::json::value& x = operation.at("x-eip712");
+            const std::string primary(x.at("primaryType").as_string());
+            const MessageType* type = nullptr;
+            for (const MessageType* t : trader_message_types())
+                if (t->name() == primary) type = t;
+            ASSERT_NE(type, nullptr) << route << ": " << primary;
+            const boost::json::array& fields = x.at("fields").as_array();
+            ASSERT_EQ(fields.size(), type->fields().size()) << route;
+            const boost::json::object& body =
+                operation.at_pointer("/requestBody/content/application~1json/schema/properties").as_object();
+            std::set<std::string> signed_body_fields;
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                EXPECT_EQ(fields[i].at("name").as_string(), type->fields()[i].name) << route;
+                EXPECT_EQ(fields[i].at("type").as_string(), field_kind_name(type->fields()[i].kind)) << route;
+                const std::string from(fields[i].at("from").as_string());
+                const std::string where = from.substr(0, from.find('.')), name = from.substr(from.find('.') + 1);
+                if (where == "body") {
+                    EXPECT_TRUE(body.contains(name)) << route << ": " << from;
+                    signed_body_fields.insert(name);
+                } else {
+                    ASSERT_TRUE(where == "path" || where == "query") << route << ": " << from;
+                    bool found = false;
+                    for (const auto& p : operation.at("parameters").as_array())
+                        found |= p.as_object().contains("in") && p.at("in").as_string() == where &&
+                                 p.at("name").as_string() == name;
+                    EXPECT_TRUE(found) << route << ": " << from;
+                }
+            }
+            // Every field of the body but the signature itself is signed.
+            for (const auto& [name, schema] : body) {
+                if (name != "signature") {
+                    EXPECT_TRUE(signed_body_fields.count(std::string(name))) << route << ": " << name;
+                }
+            }
+            // nonce and expiry are JSON integers.
+            for (const char* name : {"nonce", "expiry"}) {
+                EXPECT_EQ(resolve(body.at(name)).at("type").as_string(), "integer") << route << ": " << name;
+            }
+        }
+    }
+    EXPECT_EQ(signed_routes,
+              (std::set<std::string>{"post /v1/orders", "delete /v1/orders/{id}", "delete /v1/orders",
+                                     "post /v1/margin/withdraw", "post /v1/vault/deposit", "post /v1/vault/unlock"}));
 }
 
 TEST_F(RouterTest, MetricsArePrometheusText) {

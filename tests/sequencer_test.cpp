@@ -155,7 +155,7 @@ TEST(Sequencer, CancelAllIsJournaledAsOneCancelPerOrder) {
     run_session(s, 6);  // orders 1..6, users u0..u3: u0 placed orders 1 and 5
     const Response r = s.call(WriteRequest{CancelAllOrders{Name::from("u0"), kBtc}, std::nullopt, {}, false});
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, R"({"canceled":[1,5],"seq":16})");
+    EXPECT_EQ(r.body, R"({"canceled":["1","5"],"seq":16})");
     s.stop();
     const auto records = read_journal(dir.path());
     ASSERT_EQ(records.size(), 16u);

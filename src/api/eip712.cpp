@@ -85,16 +85,6 @@ std::optional<FieldKind> parse_kind(std::string_view type) {
     throw std::invalid_argument("EIP-712 type \"" + std::string(encode_type) + "\": " + why);
 }
 
-const char* kind_name(FieldKind kind) {
-    switch (kind) {
-        case FieldKind::kAddress: return "address";
-        case FieldKind::kString: return "string";
-        case FieldKind::kBool: return "bool";
-        case FieldKind::kUint64: return "uint64";
-    }
-    return "?";
-}
-
 // Address of an uncompressed public key: the last 20 bytes of the Keccak-256
 // of its 64 coordinate bytes (the serialization's leading 0x04 tag dropped).
 Address address_of_pubkey(const secp256k1_context* context, const secp256k1_pubkey& pubkey) {
@@ -135,6 +125,16 @@ void check_private_key(const secp256k1_context* context, const PrivateKey& key) 
 }
 
 }  // namespace
+
+std::string_view field_kind_name(FieldKind kind) {
+    switch (kind) {
+        case FieldKind::kAddress: return "address";
+        case FieldKind::kString: return "string";
+        case FieldKind::kBool: return "bool";
+        case FieldKind::kUint64: return "uint64";
+    }
+    return "?";
+}
 
 Hash32 keccak256(std::string_view bytes) {
     return keccak256_bytes(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
@@ -217,6 +217,11 @@ const MessageType& vault_unlock_type() {
     return type;
 }
 
+std::array<const MessageType*, 6> trader_message_types() {
+    return {&order_type(),    &cancel_type(),        &cancel_all_type(),
+            &withdraw_type(), &vault_deposit_type(), &vault_unlock_type()};
+}
+
 TypedMessage::TypedMessage(const MessageType& type) : type_(&type), encoded_((1 + type.fields().size()) * kWord, 0) {
     put_hash(encoded_.data(), type.type_hash());
 }
@@ -226,8 +231,8 @@ std::uint8_t* TypedMessage::next_word(FieldKind kind) {
     if (added_ == fields.size()) throw std::logic_error(type_->name() + ": more values than fields");
     const MessageType::Field& field = fields[added_];
     if (field.kind != kind) {
-        throw std::logic_error(type_->name() + "." + field.name + " is " + kind_name(field.kind) + ", got a " +
-                               kind_name(kind));
+        throw std::logic_error(type_->name() + "." + field.name + " is " + std::string(field_kind_name(field.kind)) +
+                               ", got a " + std::string(field_kind_name(kind)));
     }
     ++added_;
     return encoded_.data() + added_ * kWord;

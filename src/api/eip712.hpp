@@ -58,6 +58,8 @@ inline constexpr std::string_view kVaultUnlock = "VaultUnlock(address trader,str
 }  // namespace message_types
 
 enum class FieldKind : std::uint8_t { kAddress, kString, kBool, kUint64 };
+// As EIP-712 spells it: "address", "string", "bool", "uint64".
+std::string_view field_kind_name(FieldKind kind);
 
 // A struct type parsed once from its encodeType string, with its type hash
 // computed once: the server hashes many messages of the same few types.
@@ -91,6 +93,8 @@ const MessageType& cancel_all_type();
 const MessageType& withdraw_type();
 const MessageType& vault_deposit_type();
 const MessageType& vault_unlock_type();
+// All six, in the order above (GET /v1/info publishes them).
+std::array<const MessageType*, 6> trader_message_types();
 
 // One field value, for callers that hold values generically.
 struct TypedField {

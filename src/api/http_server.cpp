@@ -22,7 +22,6 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 // Accept errors (out of descriptors) are retried after a pause that doubles
 // up to a second; refusals and accept errors are logged at most this often.
@@ -64,7 +63,7 @@ public:
 private:
     void read() {
         parser_.emplace();
-        parser_->body_limit(kMaxBodyBytes);
+        parser_->body_limit(kMaxHttpBodyBytes);
         stream_.expires_after(kIdleTimeout);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }

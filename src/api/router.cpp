@@ -9,6 +9,7 @@
 #include "api/openapi.hpp"
 #include "api/trader_request.hpp"
 #include "core/decimal.hpp"
+#include "core/limits.hpp"
 
 namespace ballast::api {
 
@@ -16,29 +17,21 @@ using sequencer::ReadKind;
 using sequencer::ReadRequest;
 using sequencer::WriteRequest;
 
-const std::array<RouteInfo, 21> kRoutes = {{
-    {"post", "/v1/orders"},
-    {"delete", "/v1/orders/{id}"},
-    {"delete", "/v1/orders"},
-    {"get", "/v1/orders"},
-    {"get", "/v1/positions"},
-    {"get", "/v1/account"},
-    {"post", "/v1/margin/withdraw"},
-    {"post", "/v1/vault/deposit"},
-    {"post", "/v1/vault/unlock"},
-    {"get", "/v1/vault"},
-    {"get", "/v1/markets"},
-    {"get", "/v1/markets/{pair}"},
-    {"post", "/v1/admin/markets"},
-    {"post", "/v1/admin/deposits"},
-    {"get", "/v1/admin/withdrawals"},
-    {"get", "/v1/admin/status"},
-    {"post", "/v1/oracle/prices"},
-    {"get", "/v1/openapi.json"},
-    {"get", "/v1/health"},
-    {"get", "/v1/health/live"},
-    {"get", "/metrics"},
+// clang-format off: one route a line
+const std::array<RouteInfo, 22> kRoutes = {{
+    {"post", "/v1/orders"},           {"delete", "/v1/orders/{id}"},
+    {"delete", "/v1/orders"},         {"get", "/v1/orders"},
+    {"get", "/v1/positions"},         {"get", "/v1/account"},
+    {"post", "/v1/margin/withdraw"},  {"post", "/v1/vault/deposit"},
+    {"post", "/v1/vault/unlock"},     {"get", "/v1/vault"},
+    {"get", "/v1/markets"},           {"get", "/v1/markets/{pair}"},
+    {"post", "/v1/admin/markets"},    {"post", "/v1/admin/deposits"},
+    {"get", "/v1/admin/withdrawals"}, {"get", "/v1/admin/status"},
+    {"post", "/v1/oracle/prices"},    {"get", "/v1/info"},
+    {"get", "/v1/openapi.json"},      {"get", "/v1/health"},
+    {"get", "/v1/health/live"},       {"get", "/metrics"},
 }};
+// clang-format on
 
 namespace {
 
@@ -91,6 +84,74 @@ bool valid_idempotency_key(std::string_view key) {
     return true;
 }
 
+// GET /v1/info as far as the gateway knows it: the EIP-712 domain and message
+// types, the settlement asset, and the limits the gateway and the engine's
+// number range apply, ending inside "limits" with a comma; the exchange's own
+// limits follow (Router::info).
+std::string info_prefix(const GatewayConfig& config) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    // Spelt as EIP-712 and wallet libraries take it, so it can be passed as is.
+    w.key("domain").begin_object();
+    w.key("name").string(config.domain.name);
+    w.key("version").string(config.domain.version);
+    w.key("chainId").integer(static_cast<std::int64_t>(config.domain.chain_id));
+    w.key("verifyingContract").plain_string(address_to_hex(config.domain.verifying_contract));
+    w.end_object();
+    w.key("types").begin_object();
+    for (const MessageType* type : trader_message_types()) {
+        w.key(type->name()).begin_array();
+        for (const MessageType::Field& field : type->fields()) {
+            w.begin_object();
+            w.key("name").plain_string(field.name);
+            w.key("type").plain_string(field_kind_name(field.kind));
+            w.end_object();
+        }
+        w.end_array();
+    }
+    w.end_object();
+    w.key("settlement").begin_object();
+    w.key("asset");
+    if (config.settlement_asset.empty())
+        w.null();
+    else
+        w.string(config.settlement_asset);
+    w.key("decimals");
+    if (config.settlement_decimals)
+        w.integer(*config.settlement_decimals);
+    else
+        w.null();
+    w.key("base_unit")
+        .string(config.settlement_decimals
+                    ? "10^-" + std::to_string(*config.settlement_decimals) + " of one " +
+                          (config.settlement_asset.empty() ? std::string("unit of the settlement asset")
+                                                           : config.settlement_asset)
+                    : std::string("not configured: amounts are whole base units of the settlement asset as this "
+                                  "deployment defines them"));
+    w.end_object();
+    w.key("limits").begin_object();
+    w.key("max_money").amount(core::Amount(core::limits::kMaxMoney));
+    w.key("max_size").decimal(core::limits::max_size());
+    w.key("max_price").decimal(core::limits::max_price());
+    w.key("max_body_bytes").integer(static_cast<std::int64_t>(kMaxHttpBodyBytes));
+    w.key("max_signed_body_bytes").integer(static_cast<std::int64_t>(TraderRequestDecoder::kMaxBodyBytes));
+    w.key("max_idempotency_key_length").integer(static_cast<std::int64_t>(kMaxIdempotencyKey));
+    w.key("max_page_size").integer(kMaxPageSize);
+    w.key("rate_limits").begin_object();
+    auto rate = [&w](std::string_view name, const RateLimiter::Limit& limit) {
+        w.key(name).begin_object();
+        w.key("per_second").integer(static_cast<std::int64_t>(limit.per_second));
+        w.key("burst").integer(static_cast<std::int64_t>(limit.burst));
+        w.end_object();
+    };
+    rate("per_client", config.per_client);
+    rate("per_key", config.per_key);
+    w.end_object();
+    out.push_back(',');
+    return out;
+}
+
 }  // namespace
 
 HttpReply error_reply(unsigned status, std::string_view code, std::string_view message) {
@@ -102,6 +163,7 @@ Router::Router(GatewayConfig config, sequencer::Sequencer& sequencer, prometheus
       sequencer_(sequencer),
       registry_(registry),
       domain_separator_(domain_separator(config_.domain)),
+      info_prefix_(std::make_shared<const std::string>(info_prefix(config_))),
       per_client_(config_.per_client),
       per_key_(config_.per_key),
       responses_(prometheus::BuildCounter()
@@ -203,6 +265,8 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
         counted(std::move(reply));
     } else if (path == "/v1/health/live" && get) {
         counted({200, R"({"live":true})"});
+    } else if (path == "/v1/info" && get) {
+        info(counted);
     } else if (path == "/v1/openapi.json" && get) {
         counted({200, std::string(openapi_document())});
     } else if (path == "/v1/orders" && post) {
@@ -366,6 +430,19 @@ void Router::trader_write(const HttpRequestView& request, TraderAction action, s
         write.body = std::move(decoded.command);
     }
     submit(std::move(write), reply);
+}
+
+void Router::info(ReplyFn& reply) {
+    // The exchange's limits ({"max_request_lifetime_ms":...,...}) are read
+    // in sequence with the commands (an admin may change max_open_orders):
+    // their members complete "limits" after the gateway's.
+    // The reply may come from the journal writer's thread: it holds what it needs.
+    ReplyFn spliced = [prefix = info_prefix_, reply](HttpReply&& r) {
+        if (r.status == 200 && r.body.size() > 2 && r.body.front() == '{' && r.body.back() == '}')
+            r.body = *prefix + r.body.substr(1) + "}";
+        reply(std::move(r));
+    };
+    read(ReadRequest::of(ReadKind::Info), spliced);
 }
 
 void Router::read(ReadRequest read, ReplyFn& reply) {

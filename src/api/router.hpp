@@ -7,6 +7,8 @@
 
 #include <array>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,7 +31,15 @@ struct GatewayConfig {
     std::string admin_token, oracle_token, bridge_token;
     RateLimiter::Limit per_client{1'000, 2'000};  // per IP address
     RateLimiter::Limit per_key{200, 400};         // per trader address or token
+    // The settlement asset, as GET /v1/info publishes it ([settlement] in the
+    // configuration): its symbol, and how many decimals its smallest unit (a
+    // base unit) has. Unset: amounts are base units as the deployment defines them.
+    std::string settlement_asset;
+    std::optional<unsigned> settlement_decimals;
 };
+
+// The largest request body the HTTP server reads (413 too_large beyond it).
+inline constexpr std::size_t kMaxHttpBodyBytes = 64 * 1024;
 
 struct HttpRequestView {
     std::string_view method;  // "GET", "POST", "DELETE"
@@ -52,7 +62,7 @@ struct RouteInfo {
     std::string_view method;  // lowercase, as in OpenAPI
     std::string_view path;
 };
-extern const std::array<RouteInfo, 21> kRoutes;
+extern const std::array<RouteInfo, 22> kRoutes;
 
 class Router {
 public:
@@ -68,11 +78,14 @@ private:
     void submit(sequencer::WriteRequest write, ReplyFn& reply);
     void submit(std::unique_ptr<sequencer::Request> request, ReplyFn& reply);
     bool has_token(const HttpRequestView& request, const std::string& token) const;
+    void info(ReplyFn& reply);
 
     GatewayConfig config_;
     sequencer::Sequencer& sequencer_;
     prometheus::Registry& registry_;
     Hash32 domain_separator_;
+    // GET /v1/info up to the limits the exchange reports (see info()).
+    std::shared_ptr<const std::string> info_prefix_;
     SignatureVerifier verifier_;
     RateLimiter per_client_, per_key_;
     prometheus::Family<prometheus::Counter>& responses_;

@@ -31,13 +31,23 @@ Address trader_address(const Fields& f) {
     return *address;
 }
 
+// A signed uint64 field: a JSON integer only. A string ("1000") is refused so
+// that each request has one written form, as the typed message has one value.
+std::uint64_t json_integer(const Fields& f, std::string_view key, std::uint64_t max) {
+    const json::element_type type = f.require(key).type();
+    if (type != json::element_type::INT64 && type != json::element_type::UINT64)
+        fail(quoted(key) +
+             " must be a JSON integer, not a string or a fraction (e.g. 1718000000000, not \"1718000000000\")");
+    return f.count(key, max);
+}
+
 // "trader", "nonce", "expiry" and "signature", common to every signed request.
 void signed_fields(const Fields& f, TraderRequest& out) {
     out.trader = trader_address(f);
     out.signed_by.signer = Name::from(address_to_hex(out.trader));
-    out.signed_by.nonce = f.count("nonce", std::numeric_limits<std::uint64_t>::max());
+    out.signed_by.nonce = json_integer(f, "nonce", std::numeric_limits<std::uint64_t>::max());
     out.signed_by.expiry = static_cast<core::TimeMs>(
-        f.count("expiry", static_cast<std::uint64_t>(std::numeric_limits<core::TimeMs>::max())));
+        json_integer(f, "expiry", static_cast<std::uint64_t>(std::numeric_limits<core::TimeMs>::max())));
     out.signature = f.text("signature");
 }
 

@@ -154,13 +154,14 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     const Reader r{source};
     const toml::node_view<const toml::node> top(cfg);
     check_keys(source, top, "",
-               {"listen", "data_dir", "http_threads", "server", "journal", "eip712", "tokens", "limits", "params",
-                "markets", "demo"});
+               {"listen", "data_dir", "http_threads", "server", "journal", "eip712", "settlement", "tokens", "limits",
+                "params", "markets", "demo"});
     check_keys(source, top["server"], "server", {"max_connections"});
     check_keys(source, top["journal"], "journal",
                {"fsync", "segment_mb", "reserve_mb", "snapshot_every_commands", "snapshot_every_seconds"});
     check_keys(source, top["eip712"], "eip712",
                {"name", "version", "chain_id", "verifying_contract", "verify_signatures"});
+    check_keys(source, top["settlement"], "settlement", {"asset", "decimals"});
     check_keys(source, top["tokens"], "tokens", {"admin", "oracle", "bridge"});
     check_keys(source, top["limits"], "limits",
                {"queue_capacity", "per_client_per_second", "per_client_burst", "per_key_per_second", "per_key_burst",
@@ -207,6 +208,14 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
         c.gateway.domain.verifying_contract = *address;
     }
     c.gateway.verify_signatures = r.get<bool>(eip712["verify_signatures"], "eip712.verify_signatures").value_or(true);
+
+    // Published by GET /v1/info only: amounts are integers of base units either way.
+    const auto settlement = cfg["settlement"];
+    c.gateway.settlement_asset = r.get<std::string>(settlement["asset"], "settlement.asset").value_or("");
+    if (auto d = r.integer(settlement["decimals"], "settlement.decimals", 0)) {
+        if (*d > 36) bad(source, "settlement.decimals", "must be at most 36");
+        c.gateway.settlement_decimals = static_cast<unsigned>(*d);
+    }
 
     const auto tokens = cfg["tokens"];
     c.gateway.admin_token = r.get<std::string>(tokens["admin"], "tokens.admin").value_or("");

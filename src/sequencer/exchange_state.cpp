@@ -277,7 +277,7 @@ Response ExchangeState::read(const ReadRequest& request) const {
             std::uint64_t last = request.after;
             for (; it != withdrawals_.end() && written < request.limit; ++it, ++written) {
                 w.begin_object();
-                w.key("id").integer(static_cast<std::int64_t>(it->id));
+                w.key("id").wide_integer(it->id);
                 w.key("trader").plain_string(it->trader.view());
                 w.key("amount").amount(it->amount);
                 w.key("time").integer(it->time);
@@ -285,7 +285,20 @@ Response ExchangeState::read(const ReadRequest& request) const {
                 last = it->id;
             }
             w.end_array();
-            w.key("next_after").integer(static_cast<std::int64_t>(last));
+            w.key("next_after").wide_integer(last);
+            w.end_object();
+            break;
+        }
+        case ReadKind::Info: {
+            // Integers: each is far below 2^53.
+            const core::GlobalParams& params = engine_.params();
+            w.begin_object();
+            w.key("max_request_lifetime_ms").integer(limits_.max_request_lifetime_ms);
+            w.key("idempotency_retention_ms").integer(limits_.idempotency_retention_ms);
+            w.key("nonce_window").integer(static_cast<std::int64_t>(kNonceWindow));
+            w.key("max_open_orders").integer(params.max_open_orders);
+            w.key("vault_cooldown_ms").integer(params.vault_cooldown_ms);
+            w.key("max_oracle_age_ms").integer(params.max_oracle_age_ms);
             w.end_object();
             break;
         }

@@ -36,7 +36,9 @@ struct WriteRequest {
     bool key_never_expires = false;  // bridge deposits, keyed by the chain transaction
 };
 
-enum class ReadKind : std::uint8_t { Account, Orders, Positions, Markets, Market, Vault, Withdrawals, Status };
+// Info: the limits the exchange itself applies (request lifetime, nonce
+// window, the engine's current global parameters), for GET /v1/info.
+enum class ReadKind : std::uint8_t { Account, Orders, Positions, Markets, Market, Vault, Withdrawals, Status, Info };
 
 struct ReadRequest {
     static ReadRequest of(ReadKind kind) {

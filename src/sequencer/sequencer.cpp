@@ -324,7 +324,8 @@ Response Sequencer::process_cancel_all(const CancelAllOrders& cancel_all, const 
             signed_by.reset();
             if (one.status != 200) continue;
             if (listed) body.push_back(',');
-            body += std::to_string(id);
+            // Ids are JSON strings in every reply, as order_id is elsewhere.
+            body += '"' + std::to_string(id) + '"';
             listed = true;
         }
     }

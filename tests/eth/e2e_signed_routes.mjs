@@ -358,7 +358,7 @@ async function main() {
                 200, { result: { ok: true, order_id: "5", rested: "-1" } });
     expectReply(await account(bob), 200, { reserved_margin: "21" });
     expectReply(await call("DELETE", `/v1/orders?pair=${PAIR}`, { body: await cancelAllBody(bob) }), 200,
-                { canceled: [4, 5] });
+                { canceled: ["4", "5"] });
     expectReply(await account(bob), 200, { reserved_margin: "0", available_margin: "10000", open_orders: [] });
     expectReply(await call("GET", `/v1/orders?trader=${lower(alice)}`), 200, { orders: [{ order_id: "2" }] });
 
@@ -371,8 +371,9 @@ async function main() {
         const reply = expectReply(r, 200, { seq: (s) => Number.isInteger(s), result: { ok: true, events: [] } });
         expectReply(await account(bob), 200, { margin: "7500", available_margin: "7500" });
         expectReply(await call("GET", "/v1/admin/withdrawals?after=0", { auth: BRIDGE }), 200, {
-            withdrawals: [{ id: reply.seq, trader: lower(bob), amount: "2500", time: inRange(r.before, r.after) }],
-            next_after: reply.seq,
+            withdrawals: [{ id: String(reply.seq), trader: lower(bob), amount: "2500",
+                           time: inRange(r.before, r.after) }],
+            next_after: String(reply.seq),
         });
     }
 
