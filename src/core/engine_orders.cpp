@@ -339,8 +339,10 @@ void Engine::fulfill_limit_orders(PairId pair_id) {
     const PairState& pair = pairs_[pair_id];
     const Dec oracle = *pair.oracle_price;
     // Orders parked by the OI cap come back once their side has room for them.
-    book_.unpark_fitting(pair_id, Side::Bid, pair.params.max_abs_oi - pair.long_oi);
-    book_.unpark_fitting(pair_id, Side::Ask, pair.params.max_abs_oi + pair.short_oi);
+    if (book_.has_parked(pair_id)) {
+        book_.unpark_fitting(pair_id, Side::Bid, pair.params.max_abs_oi - pair.long_oi);
+        book_.unpark_fitting(pair_id, Side::Ask, pair.params.max_abs_oi + pair.short_oi);
+    }
     Slot buy = book_.best(pair_id, Side::Bid);
     Slot sell = book_.best(pair_id, Side::Ask);
     while (buy != kNoSlot || sell != kNoSlot) {

@@ -62,6 +62,9 @@ public:
     // brings back, not what stays blocked.
     void unpark_fitting(PairId pair, Side side, Dec room);
     void unpark_all(PairId pair);
+    bool has_parked(PairId pair) const {
+        return !pairs_[pair].parked_bids.empty() || !pairs_[pair].parked_asks.empty();
+    }
     // Unparks the user's parked orders on the pair.
     void unpark_user(UserId user, PairId pair);
     std::uint32_t parked_count_of_user(UserId user) const;
