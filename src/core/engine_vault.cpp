@@ -79,7 +79,7 @@ Engine::VaultWork Engine::plan_vault_work(const VaultMark& mark) const {
     work.share_supply = vault_.share_supply;
     work.pending_deposits = vault_.pending_deposits;
     if (deposit_queue_.empty() && unpriced_unlocks_.empty() && (releases_.empty() || releases_.top().end_time > now_))
-        return work;  // nothing waiting
+        return work;               // nothing waiting
     if (!mark.fresh) return work;  // a stale price: nothing is priced or paid
 
     // Requests are priced once every pair with open interest has been
