@@ -24,6 +24,7 @@
 
 #include "sequencer/data_dir_lock.hpp"
 #include "sequencer/exchange_state.hpp"
+#include "sequencer/file_system.hpp"
 #include "sequencer/journal.hpp"
 #include "sequencer/sequencer_metrics.hpp"
 
@@ -44,6 +45,9 @@ struct SequencerConfig {
     // How often a failed journal write, or a full disk, is tried again.
     std::chrono::milliseconds journal_retry_every{1'000};
     JournalFaults* journal_faults = nullptr;  // tests only
+    // Where the journal and snapshots live: the real disk unless a test
+    // passes a simulated one (tests/sim_file_system.hpp).
+    FileSystem* file_system = nullptr;
     ExchangeLimits limits;
 };
 
@@ -161,7 +165,8 @@ private:
     void maybe_snapshot();
 
     SequencerConfig config_;
-    std::unique_ptr<DataDirLock> lock_;  // held from recover() to destruction
+    FileSystem& files_;
+    std::unique_ptr<DirectoryLock> lock_;  // held from recover() to destruction
     SequencerMetrics* metrics_;
     Clock clock_;
     ExchangeState state_;
