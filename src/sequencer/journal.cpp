@@ -31,6 +31,14 @@ bool valid_frame_at(std::string_view data, std::size_t offset, std::uint32_t& le
     return crc32c(payload) == get_u32(data.data() + offset + 4);
 }
 
+// Whether any frame checks out at or after `from`.
+bool holds_a_frame(std::string_view data, std::size_t from) {
+    std::uint32_t length = 0;
+    for (std::size_t offset = from; offset + kFrameHeaderBytes <= data.size(); ++offset)
+        if (valid_frame_at(data, offset, length)) return true;
+    return false;
+}
+
 }  // namespace
 
 std::string segment_file_name(std::uint64_t first_seq) {
@@ -261,10 +269,13 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
 
         if (data.size() < kSegmentHeaderBytes || std::string_view(data).substr(0, 8) != kJournalMagic ||
             crc32c(std::string_view(data).substr(0, 20)) != get_u32(data.data() + 20)) {
-            // A crash between creating a segment and syncing its header leaves
-            // a short or empty last file; anything else is damage.
-            if (is_last && data.size() < kSegmentHeaderBytes && repair) {
+            // A power cut between creating a segment and syncing its header
+            // leaves the last file short, zero-filled or with a torn header,
+            // and never with a record in it (records are appended only once
+            // the header is durable); anything else is damage.
+            if (is_last && repair && !holds_a_frame(data, kSegmentHeaderBytes)) {
                 files.remove(path);
+                files.sync_directory(dir);
                 scan.truncated_bytes = data.size();
                 scan.truncation_reason = "removed an incomplete segment " + where;
                 break;
@@ -302,7 +313,14 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
                 scan.truncated_bytes = view.size() - offset;
                 scan.truncation_reason = "torn tail of " + std::to_string(scan.truncated_bytes) + " bytes at byte " +
                                          std::to_string(offset) + " of " + where;
-                if (repair) files.open_for_append(path)->truncate(offset);
+                if (repair) {
+                    // Durably at once: the journal may move on to a new
+                    // segment before this one is synced again, and torn bytes
+                    // brought back by a power cut would then be mid-journal damage.
+                    const std::unique_ptr<WritableFile> file = files.open_for_append(path);
+                    file->truncate(offset);
+                    file->sync();
+                }
                 break;
             }
             const std::string_view payload = view.substr(offset + kFrameHeaderBytes, length);
