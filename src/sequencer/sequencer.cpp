@@ -418,6 +418,10 @@ void Sequencer::writer_loop() {
             for (HeldReply& reply : batch.replies) held.push_back(std::move(reply));
         }
         taken.clear();
+        if (config_.unsafe_reply_before_sync) {
+            for (HeldReply& reply : held) reply.request->reply(std::move(reply.response));
+            held.clear();
+        }
 
         const auto now = SteadyClock::now();
         const bool attempt = !failing || now >= next_attempt || done;

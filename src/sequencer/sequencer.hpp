@@ -48,6 +48,10 @@ struct SequencerConfig {
     // Where the journal and snapshots live: the real disk unless a test
     // passes a simulated one (tests/sim_file_system.hpp).
     FileSystem* file_system = nullptr;
+    // Tests only, and wrong on purpose: replies leave as soon as their batch
+    // reaches the writer, before it is written and synced. The power-loss
+    // test must catch this (it proves that test can see a loss).
+    bool unsafe_reply_before_sync = false;
     ExchangeLimits limits;
 };
 
