@@ -8,6 +8,7 @@
 #include "sequencer/journal.hpp"
 #include "sequencer/sequencer.hpp"
 #include "serve_process.hpp"
+#include "sim_file_system.hpp"
 #include "temp_dir.hpp"
 
 namespace ballast::sequencer {
@@ -399,6 +400,265 @@ TEST(SequencerJournalFailure, StoppingWhileTheJournalFailsAcknowledgesNothingUnw
     again.start();
     EXPECT_EQ(again.call(ReadRequest::of(ReadKind::Status)).body, durable_hash);
     EXPECT_EQ(read_journal(dir.path()).size(), 10u);  // 8 setup, 2 orders
+}
+
+// A command the engine refuses is journaled all the same: its nonce stays
+// spent and its Idempotency-Key keeps the refusal, after a restart from the
+// journal alone and after one from a snapshot.
+TEST(Sequencer, ARejectedCommandSpendsItsNonceAndKeepsItsReplyAcrossRestarts) {
+    TempDir dir("seq");
+    SequencerConfig config;
+    config.data_dir = dir.path();
+    const Name poor = Name::from("poor");  // no margin: an opening order is refused
+    WriteRequest replayed = write_of(limit_order(poor, "1", "99"));
+    replayed.signed_by = SignedBy{poor, 5, wall_clock_ms() + 600'000};
+    WriteRequest keyed = replayed;
+    keyed.signed_by->nonce = 6;
+    keyed.idempotency_key = "poor:order-6";
+    Response keyed_reply;
+    {
+        Sequencer s(config);
+        s.start();
+        run_session(s, 0);
+        const Response refused = s.call(replayed);
+        ASSERT_EQ(refused.status, 422) << refused.body;
+        EXPECT_EQ(code_of(refused), "insufficient_margin");
+        keyed_reply = s.call(keyed);
+        ASSERT_EQ(keyed_reply.status, 422) << keyed_reply.body;
+        EXPECT_TRUE(s.stop().clean);
+    }
+    for (const char* from : {"the journal alone", "a snapshot"}) {
+        if (std::string_view(from) == "the journal alone") std::filesystem::remove_all(dir.path() / "snapshots");
+        Sequencer again(config);
+        const RecoveryReport report = again.recover();
+        EXPECT_EQ(report.snapshot_seq.has_value(), std::string_view(from) == "a snapshot");
+        again.start();
+        const Response replay = again.call(replayed);
+        EXPECT_EQ(replay.status, 409) << from << ": " << replay.body;
+        EXPECT_EQ(code_of(replay), "nonce_reused") << from;
+        const Response retry = again.call(keyed);
+        EXPECT_EQ(retry.status, 422) << from;
+        EXPECT_EQ(retry.body, keyed_reply.body) << from << ": the first reply, byte for byte";
+        WriteRequest other_key = keyed;
+        other_key.idempotency_key = "poor:another";
+        EXPECT_EQ(code_of(again.call(other_key)), "nonce_reused") << from;
+        EXPECT_TRUE(again.stop().clean);
+    }
+    EXPECT_EQ(read_journal(dir.path()).size(), 10u) << "8 setup commands and the two refused orders, once each";
+}
+
+// Blocks the journal's next fdatasync until released, then lets it succeed
+// or fail; other operations pass.
+class JournalSyncGate {
+public:
+    explicit JournalSyncGate(testing::SimFileSystem& disk) {
+        disk.set_hook([this](testing::SimOp op, const std::filesystem::path& path) {
+            if (op != testing::SimOp::Sync || path.parent_path().filename() != "journal") return;
+            std::unique_lock lock(mutex_);
+            if (failing_) throw FileError(EIO, "the disk failed this fdatasync (test)");
+            if (!armed_) return;
+            armed_ = false;
+            held_ = true;
+            cv_.notify_all();
+            cv_.wait(lock, [this] { return !held_; });
+            if (failing_) throw FileError(EIO, "the disk failed this fdatasync (test)");
+        });
+    }
+    void arm() {
+        std::lock_guard lock(mutex_);
+        armed_ = true;
+    }
+    bool wait_held(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, timeout, [this] { return held_; });
+    }
+    // Lets the held fdatasync go: failing it, and every later one while `fail` stays set.
+    void release(bool fail) {
+        std::lock_guard lock(mutex_);
+        failing_ = fail;
+        held_ = false;
+        cv_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool armed_ = false, held_ = false, failing_ = false;
+};
+
+SequencerConfig on_sim_disk(testing::SimFileSystem& disk) {
+    SequencerConfig config;
+    config.data_dir = "/disk/ballast";
+    config.file_system = &disk;
+    config.journal_reserve_bytes = 0;
+    return config;
+}
+
+ReadRequest account_of(const char* user) {
+    ReadRequest read = ReadRequest::of(ReadKind::Account);
+    read.subject = Name::from(user);
+    return read;
+}
+
+// Reads are answered in sequence with writes and leave with the group commit
+// of the writes before them: a read that shows a write whose record is not
+// durable waits for it, and when that write is never journaled the read is
+// never answered with what it showed.
+TEST(SequencerReads, AReadNeverShowsAWriteThatIsNotDurable) {
+    testing::SimFileSystem disk;
+    JournalSyncGate gate(disk);
+    SequencerConfig config = on_sim_disk(disk);
+    config.journal_retry_every = std::chrono::milliseconds(20);
+    {
+        Sequencer s(config);
+        s.start();
+        run_session(s, 0);
+        gate.arm();
+        auto write = submit_async(s, write_of(core::DepositMargin{Name::from("u0"), amt("7")}));
+        ASSERT_TRUE(gate.wait_held(std::chrono::seconds(5))) << "the deposit's batch is being synced";
+        // The engine applies the deposit, then answers this read in line: it
+        // shows 100,007 while the deposit is written but not yet synced.
+        auto read = submit_async(s, account_of("u0"));
+        EXPECT_FALSE(answered_within(read, std::chrono::milliseconds(200)));
+        gate.release(/*fail=*/true);  // the sync fails, and every retry after it
+        EXPECT_FALSE(answered_within(read, std::chrono::milliseconds(300)))
+            << "a read was answered with a deposit the journal does not hold: " << read.get().body;
+        EXPECT_FALSE(answered_within(write, std::chrono::milliseconds(0)));
+        const StopReport stopped = s.stop();
+        EXPECT_FALSE(stopped.clean);
+        ASSERT_TRUE(answered_within(read, std::chrono::seconds(1)));
+        const Response never = read.get();
+        EXPECT_EQ(never.status, 503) << never.body;
+        EXPECT_EQ(write.get().status, 503);
+    }
+    // What that read would have shown is gone.
+    gate.release(/*fail=*/false);
+    Sequencer again(config);
+    again.start();
+    const Response margin = again.call(account_of("u0"));
+    EXPECT_NE(margin.body.find(R"("margin":"100000")"), std::string::npos) << margin.body;
+}
+
+TEST(SequencerReads, AReadLeavesWithTheGroupCommitOfTheWritesBeforeIt) {
+    testing::SimFileSystem disk;
+    JournalSyncGate gate(disk);
+    Sequencer s(on_sim_disk(disk));
+    s.start();
+    run_session(s, 0);
+    gate.arm();
+    auto write = submit_async(s, write_of(core::DepositMargin{Name::from("u0"), amt("7")}));
+    ASSERT_TRUE(gate.wait_held(std::chrono::seconds(5)));
+    auto read = submit_async(s, account_of("u0"));
+    EXPECT_FALSE(answered_within(read, std::chrono::milliseconds(200)));
+    gate.release(/*fail=*/false);
+    ASSERT_TRUE(answered_within(read, std::chrono::seconds(5)));
+    EXPECT_TRUE(answered_within(write, std::chrono::milliseconds(0))) << "the write leaves first, or with it";
+    const Response shown = read.get();
+    EXPECT_EQ(shown.status, 200);
+    EXPECT_NE(shown.body.find(R"("margin":"100007")"), std::string::npos) << shown.body;
+    s.stop();
+}
+
+std::vector<std::string> snapshot_names(testing::SimFileSystem& disk, const std::filesystem::path& data) {
+    auto names = disk.list(data / "snapshots");
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::string snapshot_name(std::uint64_t seq) {
+    char name[64];
+    std::snprintf(name, sizeof name, "snapshot-%020llu.snap", static_cast<unsigned long long>(seq));
+    return name;
+}
+
+// A snapshot copy is taken on the engine thread at once, but its file is
+// written only once the journal is durable up to it: otherwise recovery could
+// start from state the journal lacks.
+TEST(SequencerSnapshots, AreWrittenOnlyOnceTheJournalIsDurableUpToThem) {
+    testing::SimFileSystem disk;
+    JournalSyncGate gate(disk);
+    SequencerConfig config = on_sim_disk(disk);
+    config.snapshot_every_commands = 1;
+    Sequencer s(config);
+    s.start();
+    ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("a"), amt("1")})).status, 200);
+    ASSERT_TRUE(testing::eventually([&] { return snapshot_names(disk, config.data_dir).size() == 1; }));
+    gate.arm();
+    auto held = submit_async(s, write_of(core::DepositMargin{Name::from("a"), amt("1")}));
+    ASSERT_TRUE(gate.wait_held(std::chrono::seconds(5)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(snapshot_names(disk, config.data_dir), std::vector<std::string>{snapshot_name(1)})
+        << "a snapshot of seq 2 was written before seq 2 was durable";
+    gate.release(/*fail=*/false);
+    ASSERT_TRUE(answered_within(held, std::chrono::seconds(5)));
+    EXPECT_TRUE(testing::eventually([&] {
+        return snapshot_names(disk, config.data_dir) == std::vector<std::string>{snapshot_name(1), snapshot_name(2)};
+    }));
+    s.stop();
+}
+
+std::vector<std::string> snapshot_names(const std::filesystem::path& data) {
+    std::vector<std::string> names;
+    if (!std::filesystem::exists(data / "snapshots")) return names;
+    for (const auto& e : std::filesystem::directory_iterator(data / "snapshots"))
+        names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+TEST(SequencerSnapshots, AreTakenEveryNCommands) {
+    TempDir dir("seq");
+    SequencerConfig config;
+    config.data_dir = dir.path();
+    config.snapshot_every_commands = 5;
+    config.snapshot_every = std::chrono::hours(1);
+    Sequencer s(config);
+    s.start();
+    auto deposit = [&] { ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("a"), amt("1")})).status, 200); };
+    for (int i = 0; i < 4; ++i) deposit();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(snapshot_names(dir.path()).empty()) << "4 commands are fewer than 5";
+    deposit();  // seq 5
+    EXPECT_TRUE(
+        testing::eventually([&] { return snapshot_names(dir.path()) == std::vector<std::string>{snapshot_name(5)}; }));
+    for (int i = 0; i < 4; ++i) deposit();  // seqs 6 to 9
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(snapshot_names(dir.path()), std::vector<std::string>{snapshot_name(5)});
+    deposit();  // seq 10: five after the last
+    EXPECT_TRUE(testing::eventually([&] {
+        return snapshot_names(dir.path()) == std::vector<std::string>{snapshot_name(5), snapshot_name(10)};
+    }));
+    deposit();  // seq 11
+    EXPECT_TRUE(s.stop().clean);
+    // On stop, a final one; the two newest are kept.
+    EXPECT_EQ(snapshot_names(dir.path()), (std::vector<std::string>{snapshot_name(10), snapshot_name(11)}));
+}
+
+TEST(SequencerSnapshots, AreTakenOnTheTimerAtTheNextCommand) {
+    TempDir dir("seq");
+    SequencerConfig config;
+    config.data_dir = dir.path();
+    config.snapshot_every_commands = 1'000'000;
+    config.snapshot_every = std::chrono::milliseconds(400);
+    Sequencer s(config);
+    s.start();
+    const auto started = std::chrono::steady_clock::now();
+    auto deposit = [&] { ASSERT_EQ(s.call(write_of(core::DepositMargin{Name::from("a"), amt("1")})).status, 200); };
+    deposit();  // seq 1, well within the interval
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(400)) {
+        EXPECT_TRUE(snapshot_names(dir.path()).empty());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_TRUE(snapshot_names(dir.path()).empty()) << "a snapshot is taken at a command, not while idle";
+    deposit();  // seq 2: the interval has passed
+    EXPECT_TRUE(
+        testing::eventually([&] { return snapshot_names(dir.path()) == std::vector<std::string>{snapshot_name(2)}; }));
+    deposit();  // seq 3: the interval starts again
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(snapshot_names(dir.path()), std::vector<std::string>{snapshot_name(2)});
+    EXPECT_TRUE(s.stop().clean);
+    EXPECT_EQ(snapshot_names(dir.path()), (std::vector<std::string>{snapshot_name(2), snapshot_name(3)}));
 }
 
 TEST(Sequencer, TemporarySnapshotFilesAreRemovedAtStart) {

@@ -51,7 +51,8 @@ public:
         : port_(port), timeout_(timeout) {}
 
     std::optional<http::response<http::string_body>> send(http::verb verb, const std::string& target,
-                                                          const std::string& body = {}, const std::string& auth = {}) {
+                                                          const std::string& body = {}, const std::string& auth = {},
+                                                          const std::string& idempotency_key = {}) {
         // Asynchronous operations under the stream's expiry, run to
         // completion here: a blocking read would wait forever for a server
         // that holds the reply.
@@ -74,6 +75,7 @@ public:
         http::request<http::string_body> request(verb, target, 11);
         request.set(http::field::host, "127.0.0.1");
         if (!auth.empty()) request.set(http::field::authorization, auth);
+        if (!idempotency_key.empty()) request.set("Idempotency-Key", idempotency_key);
         request.body() = body;
         request.prepare_payload();
         request.keep_alive(true);

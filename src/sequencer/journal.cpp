@@ -1,13 +1,8 @@
 #include "sequencer/journal.hpp"
 
-#include <fcntl.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "sequencer/crc32c.hpp"
@@ -19,27 +14,6 @@ namespace ballast::sequencer {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void throw_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
-
-void write_fully(int fd, std::string_view bytes, const fs::path& path) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("journal write to " + path.string());
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string data(fs::file_size(path), '\0');
-    if (!in || !in.read(data.data(), static_cast<std::streamsize>(data.size())))
-        throw JournalCorrupt("cannot read journal segment " + path.string());
-    return data;
-}
 
 std::string size_text(std::uint64_t bytes) {
     if (bytes >= (1u << 20)) return std::to_string(bytes >> 20) + " MiB";
@@ -55,6 +29,14 @@ bool valid_frame_at(std::string_view data, std::size_t offset, std::uint32_t& le
     if (length < 8 || length > kMaxPayloadBytes || data.size() - offset - kFrameHeaderBytes < length) return false;
     const std::string_view payload = data.substr(offset + kFrameHeaderBytes, length);
     return crc32c(payload) == get_u32(data.data() + offset + 4);
+}
+
+// Whether any frame checks out at or after `from`.
+bool holds_a_frame(std::string_view data, std::size_t from) {
+    std::uint32_t length = 0;
+    for (std::size_t offset = from; offset + kFrameHeaderBytes <= data.size(); ++offset)
+        if (valid_frame_at(data, offset, length)) return true;
+    return false;
 }
 
 }  // namespace
@@ -92,22 +74,15 @@ void frame_record(std::string_view payload, std::string& out) {
     end_frame(out, start);
 }
 
-void sync_directory(const fs::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (fd < 0) throw_errno("open directory " + dir.string());
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) throw_errno("fsync directory " + dir.string());
-}
-
 JournalWriter::JournalWriter(fs::path dir, FsyncPolicy policy, std::uint64_t segment_bytes, std::uint64_t reserve_bytes,
-                             JournalFaults* faults)
+                             JournalFaults* faults, FileSystem& files)
     : dir_(std::move(dir)),
       policy_(policy),
       segment_bytes_(segment_bytes),
       reserve_bytes_(reserve_bytes),
-      faults_(faults) {
-    fs::create_directories(dir_);
+      faults_(faults),
+      files_(files) {
+    files_.create_directories(dir_);
 }
 
 JournalWriter::~JournalWriter() { close_segment(); }
@@ -118,9 +93,8 @@ void JournalWriter::open(std::optional<fs::path> path, std::uint64_t next_seq) {
         start_segment(next_seq);
         return;
     }
-    fd_ = ::open(path->c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd_ < 0) throw_errno("open journal segment " + path->string());
-    segment_size_ = fs::file_size(*path);
+    file_ = files_.open_for_append(*path);
+    segment_size_ = files_.file_size(*path);
     reserved_end_ = segment_size_;
     ensure_reserve(0, /*force=*/true);
 }
@@ -130,60 +104,61 @@ void JournalWriter::start_segment(std::uint64_t first_seq) {
     // The old segment's reserve is given back first: on a full disk it is
     // what makes room for the new one.
     release_reserve();
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        const int error = errno;
-        ensure_reserve(0, /*force=*/true);
-        errno = error;
-        throw_errno("create journal segment " + path.string());
-    }
+    std::unique_ptr<WritableFile> file;
     try {
-        const std::string header = encode_segment_header(first_seq);
-        write_fully(fd, header, path);
+        file = files_.create(path);
+        file->append(encode_segment_header(first_seq));
         if (policy_ != FsyncPolicy::Off) {
-            if (::fdatasync(fd) != 0) throw_errno("fdatasync " + path.string());
-            sync_directory(dir_);
+            file->sync();
+            files_.sync_directory(dir_);
         }
     } catch (...) {
         // The same records will start the same segment on the next attempt
-        // (O_TRUNC); until then the old one stays current.
-        ::close(fd);
+        // (create empties it); until then the old one stays current.
+        file.reset();
         ensure_reserve(0, /*force=*/true);
         throw;
     }
     close_segment();
-    fd_ = fd;
+    file_ = std::move(file);
     segment_size_ = kSegmentHeaderBytes;
     reserved_end_ = segment_size_;
     ensure_reserve(0, /*force=*/true);
 }
 
 void JournalWriter::close_segment() {
-    if (fd_ < 0) return;
+    if (!file_) return;
     release_reserve();
-    if (policy_ != FsyncPolicy::Off) ::fdatasync(fd_);
-    ::close(fd_);
-    fd_ = -1;
+    if (policy_ != FsyncPolicy::Off) {
+        try {
+            file_->sync();
+        } catch (const FileError&) {
+            // Every append was synced already; this only settles the freed reserve.
+        }
+    }
+    file_.reset();
 }
 
 void JournalWriter::release_reserve() {
-    if (fd_ < 0 || reserved_end_ <= segment_size_) return;
+    if (!file_ || reserved_end_ <= segment_size_) return;
     // Truncating to the current size frees the blocks allocated beyond it.
-    if (::ftruncate(fd_, static_cast<off_t>(segment_size_)) == 0) reserved_end_ = segment_size_;
+    try {
+        file_->truncate(segment_size_);
+        reserved_end_ = segment_size_;
+    } catch (const FileError&) {
+        // Kept: it is given back when the segment is closed or the disk is looked at again.
+    }
 }
 
 void JournalWriter::ensure_reserve(std::uint64_t need, bool force) {
-    if (reserve_bytes_ == 0 || fd_ < 0) return;
+    if (reserve_bytes_ == 0 || !file_) return;
     const bool enough_ahead = reserved_end_ >= segment_size_ + need + reserve_bytes_ / 2;
     // The free space is looked at every 100 ms at most: a statfs per group
     // commit would cost more than the check is worth.
     const auto now = std::chrono::steady_clock::now();
     if (enough_ahead && !force && !low_space_ && now - last_space_check_ < std::chrono::milliseconds(100)) return;
     last_space_check_ = now;
-    struct statvfs fs_stat {};
-    const bool measured = ::fstatvfs(fd_, &fs_stat) == 0;
-    const std::uint64_t free_bytes =
-        measured ? static_cast<std::uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize : reserve_bytes_;
+    const std::uint64_t free_bytes = file_->free_bytes().value_or(reserve_bytes_);
     if (enough_ahead && !force && free_bytes >= reserve_bytes_) {
         low_space_ = false;
         return;
@@ -194,9 +169,8 @@ void JournalWriter::ensure_reserve(std::uint64_t need, bool force) {
         if (faults_ && faults_->reserves.load() > 0) {
             faults_->reserves.fetch_sub(1);
             error = ENOSPC;
-        } else if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(segment_size_),
-                               static_cast<off_t>(length)) != 0) {
-            error = errno;
+        } else {
+            error = file_->reserve(segment_size_, length);
         }
         if (error == EOPNOTSUPP || error == ENOSYS) {
             // This file system cannot reserve: a full disk shows up as a failed write instead.
@@ -224,19 +198,21 @@ void JournalWriter::check_space() { ensure_reserve(0, /*force=*/true); }
 void JournalWriter::write_all(std::string_view bytes) {
     if (faults_ && faults_->writes.load() > 0) {
         faults_->writes.fetch_sub(1);
-        write_fully(fd_, bytes.substr(0, bytes.size() / 2), dir_);
-        errno = ENOSPC;
-        throw_errno("journal write to " + dir_.string());
+        file_->append(bytes.substr(0, bytes.size() / 2));
+        throw FileError(ENOSPC, "journal write to " + dir_.string());
     }
-    write_fully(fd_, bytes, dir_);
+    file_->append(bytes);
 }
 
 void JournalWriter::append(std::string_view framed, std::uint64_t first_seq) {
     if (cut_back_pending_) {
         // O_APPEND writes at the end of the file: a partial write left there
         // must go before anything is appended again.
-        if (::ftruncate(fd_, static_cast<off_t>(segment_size_)) != 0)
-            throw_errno("cutting a failed journal write back in " + dir_.string());
+        try {
+            file_->truncate(segment_size_);
+        } catch (const FileError& e) {
+            throw std::runtime_error("cutting a failed journal write back in " + dir_.string() + ": " + e.what());
+        }
         cut_back_pending_ = false;
         reserved_end_ = std::min(reserved_end_, segment_size_);
     }
@@ -245,21 +221,22 @@ void JournalWriter::append(std::string_view framed, std::uint64_t first_seq) {
     try {
         write_all(framed);
         if (policy_ != FsyncPolicy::Off) {
-            int rc = 0;
             if (faults_ && faults_->syncs.load() > 0) {
                 faults_->syncs.fetch_sub(1);
-                errno = EIO;
-                rc = -1;
-            } else {
-                rc = ::fdatasync(fd_);
+                throw FileError(EIO, "journal fdatasync");
             }
-            if (rc != 0) throw_errno("journal fdatasync");
+            file_->sync();
         }
     } catch (...) {
         // All or nothing. After a failed fdatasync the pages may be lost
         // whatever a later one says, so the batch is cut off and written
         // again in full rather than synced again.
-        cut_back_pending_ = ::ftruncate(fd_, static_cast<off_t>(segment_size_)) != 0;
+        try {
+            file_->truncate(segment_size_);
+            cut_back_pending_ = false;
+        } catch (const FileError&) {
+            cut_back_pending_ = true;
+        }
         // A truncation may have freed blocks beyond the end: the reserve is looked at again next time.
         reserved_end_ = std::min(reserved_end_, segment_size_);
         throw;
@@ -270,9 +247,9 @@ void JournalWriter::append(std::string_view framed, std::uint64_t first_seq) {
 
 JournalScan scan_journal(const fs::path& dir, bool repair,
                          const std::function<void(std::uint64_t, std::string_view)>& on_record,
-                         std::uint64_t skip_through) {
+                         std::uint64_t skip_through, FileSystem& files) {
     JournalScan scan;
-    const auto segments = list_numbered_files(dir, kSegmentPrefix, kSegmentSuffix);
+    const auto segments = list_numbered_files(files, dir, kSegmentPrefix, kSegmentSuffix);
     for (std::size_t i = 0; i < segments.size(); ++i) {
         const auto& [named_seq, path] = segments[i];
         const bool is_last = i + 1 == segments.size();
@@ -282,15 +259,23 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
             scan.last_seq = segments[i + 1].first - 1;
             continue;
         }
-        const std::string data = read_file(path);
+        std::string data;
+        try {
+            data = files.read(path);
+        } catch (const std::exception& e) {
+            throw JournalCorrupt("cannot read journal segment " + path.string() + ": " + e.what());
+        }
         const std::string where = path.string();
 
         if (data.size() < kSegmentHeaderBytes || std::string_view(data).substr(0, 8) != kJournalMagic ||
             crc32c(std::string_view(data).substr(0, 20)) != get_u32(data.data() + 20)) {
-            // A crash between creating a segment and syncing its header leaves
-            // a short or empty last file; anything else is damage.
-            if (is_last && data.size() < kSegmentHeaderBytes && repair) {
-                fs::remove(path);
+            // A power cut between creating a segment and syncing its header
+            // leaves the last file short, zero-filled or with a torn header,
+            // and never with a record in it (records are appended only once
+            // the header is durable); anything else is damage.
+            if (is_last && repair && !holds_a_frame(data, kSegmentHeaderBytes)) {
+                files.remove(path);
+                files.sync_directory(dir);
                 scan.truncated_bytes = data.size();
                 scan.truncation_reason = "removed an incomplete segment " + where;
                 break;
@@ -328,7 +313,14 @@ JournalScan scan_journal(const fs::path& dir, bool repair,
                 scan.truncated_bytes = view.size() - offset;
                 scan.truncation_reason = "torn tail of " + std::to_string(scan.truncated_bytes) + " bytes at byte " +
                                          std::to_string(offset) + " of " + where;
-                if (repair) fs::resize_file(path, offset);
+                if (repair) {
+                    // Durably at once: the journal may move on to a new
+                    // segment before this one is synced again, and torn bytes
+                    // brought back by a power cut would then be mid-journal damage.
+                    const std::unique_ptr<WritableFile> file = files.open_for_append(path);
+                    file->truncate(offset);
+                    file->sync();
+                }
                 break;
             }
             const std::string_view payload = view.substr(offset + kFrameHeaderBytes, length);

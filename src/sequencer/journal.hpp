@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "sequencer/file_system.hpp"
+
 namespace ballast::sequencer {
 
 // When a reply may leave: after an fsync of its own record (always), of the
@@ -39,7 +41,8 @@ public:
     // (fallocate, not counted in the file's size), so that commands already
     // applied can still be written when the disk fills up; 0 turns it off.
     JournalWriter(std::filesystem::path dir, FsyncPolicy policy, std::uint64_t segment_bytes,
-                  std::uint64_t reserve_bytes = 0, JournalFaults* faults = nullptr);
+                  std::uint64_t reserve_bytes = 0, JournalFaults* faults = nullptr,
+                  FileSystem& files = posix_file_system());
     ~JournalWriter();
     JournalWriter(const JournalWriter&) = delete;
     JournalWriter& operator=(const JournalWriter&) = delete;
@@ -78,10 +81,11 @@ private:
     std::uint64_t segment_bytes_;
     std::uint64_t reserve_bytes_;
     JournalFaults* faults_;
-    int fd_ = -1;
-    std::uint64_t segment_size_ = 0;  // bytes known good: the segment is cut back to this after a failure
-    bool cut_back_pending_ = false;   // a failed append could not be cut back yet
-    std::uint64_t reserved_end_ = 0;  // allocated up to this offset
+    FileSystem& files_;
+    std::unique_ptr<WritableFile> file_;  // the current segment
+    std::uint64_t segment_size_ = 0;      // bytes known good: the segment is cut back to this after a failure
+    bool cut_back_pending_ = false;       // a failed append could not be cut back yet
+    std::uint64_t reserved_end_ = 0;      // allocated up to this offset
     bool low_space_ = false;
     std::string low_space_reason_;
     std::chrono::steady_clock::time_point last_space_check_{};
@@ -105,9 +109,6 @@ struct JournalScan {
 // (recovery from a snapshot at that seq does not need them).
 JournalScan scan_journal(const std::filesystem::path& dir, bool repair,
                          const std::function<void(std::uint64_t seq, std::string_view payload)>& on_record,
-                         std::uint64_t skip_through = 0);
-
-// Fsyncs a directory so that a file created or renamed in it survives a power cut.
-void sync_directory(const std::filesystem::path& dir);
+                         std::uint64_t skip_through = 0, FileSystem& files = posix_file_system());
 
 }  // namespace ballast::sequencer

@@ -15,19 +15,18 @@ std::string numbered_file_name(std::string_view prefix, std::uint64_t seq, std::
     return std::string(prefix) + digits + std::string(suffix);
 }
 
-std::vector<std::pair<std::uint64_t, std::filesystem::path>> list_numbered_files(const std::filesystem::path& dir,
+std::vector<std::pair<std::uint64_t, std::filesystem::path>> list_numbered_files(FileSystem& files,
+                                                                                 const std::filesystem::path& dir,
                                                                                  std::string_view prefix,
                                                                                  std::string_view suffix) {
     std::vector<std::pair<std::uint64_t, std::filesystem::path>> found;
-    if (!std::filesystem::exists(dir)) return found;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        const std::string name = entry.path().filename().string();
+    for (const std::string& name : files.list(dir)) {
         if (name.size() != prefix.size() + kDigits + suffix.size() || !name.starts_with(prefix) ||
             !name.ends_with(suffix))
             continue;
         const std::string digits = name.substr(prefix.size(), kDigits);
         if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-        found.emplace_back(std::stoull(digits), entry.path());
+        found.emplace_back(std::stoull(digits), dir / name);
     }
     std::sort(found.begin(), found.end());
     return found;

@@ -32,6 +32,7 @@ core::TimeMs wall_clock_ms() {
 
 Sequencer::Sequencer(SequencerConfig config, SequencerMetrics* metrics, Clock clock)
     : config_(std::move(config)),
+      files_(config_.file_system != nullptr ? *config_.file_system : posix_file_system()),
       metrics_(metrics),
       clock_(std::move(clock)),
       state_(config_.limits),
@@ -41,14 +42,16 @@ Sequencer::~Sequencer() { stop(); }
 
 RecoveryReport Sequencer::recover() {
     const auto start = SteadyClock::now();
-    lock_ = std::make_unique<DataDirLock>(config_.data_dir);
+    // Made durably before anything is written inside it.
+    files_.create_directories(config_.data_dir);
+    lock_ = files_.lock_directory(config_.data_dir);
     RecoveryReport report;
     const fs::path snapshot_dir = config_.data_dir / "snapshots";
     const fs::path journal_dir = config_.data_dir / "journal";
 
-    for (const fs::path& removed : remove_temporary_snapshots(snapshot_dir))
+    for (const fs::path& removed : remove_temporary_snapshots(snapshot_dir, files_))
         report.removed_temporary_files.push_back(removed.string());
-    if (auto snapshot = load_newest_snapshot(snapshot_dir, report.skipped_snapshots)) {
+    if (auto snapshot = load_newest_snapshot(snapshot_dir, report.skipped_snapshots, files_)) {
         std::string error;
         if (!state_.decode_snapshot(snapshot->payload, error))
             throw JournalCorrupt("snapshot at seq " + std::to_string(snapshot->seq) + " does not decode: " + error);
@@ -74,7 +77,8 @@ RecoveryReport Sequencer::recover() {
         }
         ++report.replayed;
     };
-    const JournalScan scan = scan_journal(journal_dir, /*repair=*/true, replay_record, /*skip_through=*/snapshot_seq);
+    const JournalScan scan =
+        scan_journal(journal_dir, /*repair=*/true, replay_record, /*skip_through=*/snapshot_seq, files_);
     if (scan.last_seq < snapshot_seq && scan.last_seq != 0)
         throw JournalCorrupt("the journal ends at seq " + std::to_string(scan.last_seq) +
                              " before the newest snapshot (seq " + std::to_string(snapshot_seq) + ")");
@@ -83,7 +87,7 @@ RecoveryReport Sequencer::recover() {
     report.last_seq = state_.last_seq();
 
     journal_ = std::make_unique<JournalWriter>(journal_dir, config_.fsync, config_.segment_bytes,
-                                               config_.journal_reserve_bytes, config_.journal_faults);
+                                               config_.journal_reserve_bytes, config_.journal_faults, files_);
     journal_->open(scan.last_seq == 0 ? std::nullopt : scan.last_segment, state_.last_seq() + 1);
     last_snapshot_seq_ = snapshot_seq;
     report.seconds = seconds_since(start);
@@ -164,7 +168,8 @@ StopReport Sequencer::stop() {
         try {
             std::string payload;
             state_.encode_snapshot(payload);
-            write_snapshot(config_.data_dir / "snapshots", {state_.last_seq(), state_.last_time(), std::move(payload)});
+            write_snapshot(config_.data_dir / "snapshots", {state_.last_seq(), state_.last_time(), std::move(payload)},
+                           /*keep=*/2, files_);
             spdlog::info("final snapshot at seq {}", state_.last_seq());
         } catch (const std::exception& e) {
             report.clean = false;
@@ -414,6 +419,10 @@ void Sequencer::writer_loop() {
             for (HeldReply& reply : batch.replies) held.push_back(std::move(reply));
         }
         taken.clear();
+        if (config_.unsafe_reply_before_sync) {
+            for (HeldReply& reply : held) reply.request->reply(std::move(reply.response));
+            held.clear();
+        }
 
         const auto now = SteadyClock::now();
         const bool attempt = !failing || now >= next_attempt || done;
@@ -534,7 +543,8 @@ void Sequencer::snapshot_loop() {
         }
         try {
             const auto start = SteadyClock::now();
-            write_snapshot(config_.data_dir / "snapshots", {snapshot.seq, snapshot.time, std::move(snapshot.payload)});
+            write_snapshot(config_.data_dir / "snapshots", {snapshot.seq, snapshot.time, std::move(snapshot.payload)},
+                           /*keep=*/2, files_);
             spdlog::info("snapshot at seq {} written in {:.1f} ms", snapshot.seq, seconds_since(start) * 1e3);
             if (metrics_) metrics_->snapshots.Increment();
         } catch (const std::exception& e) {

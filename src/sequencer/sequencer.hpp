@@ -24,6 +24,7 @@
 
 #include "sequencer/data_dir_lock.hpp"
 #include "sequencer/exchange_state.hpp"
+#include "sequencer/file_system.hpp"
 #include "sequencer/journal.hpp"
 #include "sequencer/sequencer_metrics.hpp"
 
@@ -44,6 +45,13 @@ struct SequencerConfig {
     // How often a failed journal write, or a full disk, is tried again.
     std::chrono::milliseconds journal_retry_every{1'000};
     JournalFaults* journal_faults = nullptr;  // tests only
+    // Where the journal and snapshots live: the real disk unless a test
+    // passes a simulated one (tests/sim_file_system.hpp).
+    FileSystem* file_system = nullptr;
+    // Tests only, and wrong on purpose: replies leave as soon as their batch
+    // reaches the writer, before it is written and synced. The power-loss
+    // test must catch this (it proves that test can see a loss).
+    bool unsafe_reply_before_sync = false;
     ExchangeLimits limits;
 };
 
@@ -161,7 +169,8 @@ private:
     void maybe_snapshot();
 
     SequencerConfig config_;
-    std::unique_ptr<DataDirLock> lock_;  // held from recover() to destruction
+    FileSystem& files_;
+    std::unique_ptr<DirectoryLock> lock_;  // held from recover() to destruction
     SequencerMetrics* metrics_;
     Clock clock_;
     ExchangeState state_;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "sequencer/file_system.hpp"
+
 namespace ballast::sequencer {
 
 struct SnapshotFile {
@@ -24,14 +26,17 @@ struct SnapshotFile {
 
 // Writes a snapshot durably and keeps only the newest `keep` of them. On
 // failure it throws and leaves no temporary file behind.
-void write_snapshot(const std::filesystem::path& dir, const SnapshotFile& snapshot, std::size_t keep = 2);
+void write_snapshot(const std::filesystem::path& dir, const SnapshotFile& snapshot, std::size_t keep = 2,
+                    FileSystem& files = posix_file_system());
 
 // Removes temporary files a crash left in `dir` (a snapshot being written);
 // returns them.
-std::vector<std::filesystem::path> remove_temporary_snapshots(const std::filesystem::path& dir);
+std::vector<std::filesystem::path> remove_temporary_snapshots(const std::filesystem::path& dir,
+                                                              FileSystem& files = posix_file_system());
 
 // The newest snapshot whose checksums hold. Damaged ones are skipped and
 // described in `skipped` (a crash cannot produce one; a disk can).
-std::optional<SnapshotFile> load_newest_snapshot(const std::filesystem::path& dir, std::vector<std::string>& skipped);
+std::optional<SnapshotFile> load_newest_snapshot(const std::filesystem::path& dir, std::vector<std::string>& skipped,
+                                                 FileSystem& files = posix_file_system());
 
 }  // namespace ballast::sequencer
