@@ -89,7 +89,7 @@ std::vector<std::pair<std::string, std::string>> documented_keys(const std::stri
     };
     std::vector<std::pair<std::string, std::string>> found;
     for (const std::string section :
-         {"server", "journal", "eip712", "settlement", "tokens", "limits", "params", "demo"}) {
+         {"server", "websocket", "journal", "eip712", "settlement", "tokens", "limits", "params", "demo"}) {
         for (const std::string& opening : {"[" + section + "] ", "`" + section + "."}) {
             for (std::size_t at = text.find(opening); at != std::string::npos; at = text.find(opening, at + 1)) {
                 const std::string key = key_at(at + opening.size());

@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 namespace ballast::api {
 
@@ -47,8 +48,8 @@ void refuse(int fd) {
 // One connection: read a request, route it, write the reply, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket&& socket, Router& router, std::shared_ptr<std::atomic<std::size_t>> open)
-        : stream_(std::move(socket)), router_(router), open_(std::move(open)) {
+    Session(tcp::socket&& socket, Router& router, WsHub* websocket, std::shared_ptr<std::atomic<std::size_t>> open)
+        : stream_(std::move(socket)), router_(router), websocket_(websocket), open_(std::move(open)) {
         open_->fetch_add(1);
         beast::error_code ec;
         const auto endpoint = stream_.socket().remote_endpoint(ec);
@@ -82,6 +83,13 @@ private:
         }
         if (ec) return;  // reset or idle timeout: drop the connection
         request_ = parser_->release();
+        if (websocket_ && beast::websocket::is_upgrade(request_)) {
+            const std::string_view target = request_.target();
+            if (target.substr(0, target.find('?')) == "/v1/ws") {
+                websocket_->upgrade(stream_.release_socket(), std::move(request_), client_, open_);
+                return;
+            }
+        }
         const HttpRequestView view{
             std::string_view(request_.method_string()),
             std::string_view(request_.target()),
@@ -136,6 +144,7 @@ private:
 
     beast::tcp_stream stream_;
     Router& router_;
+    WsHub* websocket_;
     std::shared_ptr<std::atomic<std::size_t>> open_;  // the server's count of open connections
     std::string client_;
     beast::flat_buffer buffer_;
@@ -206,7 +215,7 @@ void HttpServer::on_accept(beast::error_code ec, tcp::socket socket) {
             beast::error_code ignored;
             socket.close(ignored);
         } else {
-            std::make_shared<Session>(std::move(socket), router_, connections_)->run();
+            std::make_shared<Session>(std::move(socket), router_, options_.websocket, connections_)->run();
         }
         accept();
         return;

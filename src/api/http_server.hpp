@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api/router.hpp"
+#include "api/ws_hub.hpp"
 
 namespace ballast::api {
 
@@ -24,6 +25,8 @@ struct HttpServerOptions {
     // 503 too_many_connections and closed at once. Keep it below the
     // descriptor limit (the journal, snapshots and the listener need some).
     std::size_t max_connections = 1'000;
+    // GET /v1/ws upgrades are handed to it; none: 404.
+    WsHub* websocket = nullptr;
 };
 
 class HttpServer {

@@ -8,9 +8,12 @@ namespace {
 
 using namespace ballast::core;
 
+// Names: anything with user_name(UserId) and pair_name(PairId), the engine
+// itself or, for a published event, the names it carries.
+template <class Names>
 class OutcomeWriter {
 public:
-    OutcomeWriter(const Engine& engine, std::string& out) : engine_(engine), w_(out) {}
+    OutcomeWriter(const Names& names, std::string& out) : engine_(names), w_(out) {}
 
     void reply(const Reply& reply) {
         std::visit([this](const auto& r) { fields(r); }, reply);
@@ -244,8 +247,15 @@ private:
         w_.key("amount").amount(e.amount);
     }
 
-    const Engine& engine_;
+    const Names& engine_;
     JsonWriter w_;
+};
+
+// The names of one published event (sequencer/stream_record.hpp).
+struct EventNames {
+    std::string_view user, pair;
+    std::string_view user_name(UserId) const { return user; }
+    std::string_view pair_name(PairId) const { return pair; }
 };
 
 void write_error(JsonWriter& w, std::string_view code, std::string_view message) {
@@ -289,14 +299,14 @@ void write_positions(JsonWriter& w, const Engine& engine, std::span<const Positi
 }
 
 void encode_reply(const Engine& engine, const Reply& reply, std::string& out) {
-    OutcomeWriter writer(engine, out);
+    OutcomeWriter<Engine> writer(engine, out);
     writer.writer().begin_object();
     writer.reply(reply);
     writer.writer().end_object();
 }
 
 void encode_outcome(const Engine& engine, const Outcome& outcome, std::span<const Event> events, std::string& out) {
-    OutcomeWriter writer(engine, out);
+    OutcomeWriter<Engine> writer(engine, out);
     JsonWriter& w = writer.writer();
     if (!outcome.ok()) {
         write_error(w, error_code_name(outcome.error), outcome.message);
@@ -309,6 +319,12 @@ void encode_outcome(const Engine& engine, const Outcome& outcome, std::span<cons
     for (const Event& e : events) writer.event(e);
     w.end_array();
     w.end_object();
+}
+
+void encode_event(const Event& event, std::string_view user, std::string_view pair, std::string& out) {
+    const EventNames names{user, pair};
+    OutcomeWriter<EventNames> writer(names, out);
+    writer.event(event);
 }
 
 void encode_invalid_input(std::string_view message, std::string& out) {

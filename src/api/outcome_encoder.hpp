@@ -19,6 +19,10 @@ void encode_reply(const core::Engine& engine, const core::Reply& reply, std::str
 void write_order_view(JsonWriter& w, const core::Engine& engine, const core::OrderView& order, bool with_user);
 void write_positions(JsonWriter& w, const core::Engine& engine, std::span<const core::PositionView> positions);
 
+// One event as an object, with the names of the user and pair it concerns
+// already resolved (the event stream's events carry them).
+void encode_event(const core::Event& event, std::string_view user, std::string_view pair, std::string& out);
+
 // Appends {"ok":false,"error":{"code":"invalid_input","message":...}}.
 void encode_invalid_input(std::string_view message, std::string& out);
 

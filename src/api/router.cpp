@@ -18,7 +18,7 @@ using sequencer::ReadRequest;
 using sequencer::WriteRequest;
 
 // clang-format off: one route a line
-const std::array<RouteInfo, 22> kRoutes = {{
+const std::array<RouteInfo, 24> kRoutes = {{
     {"post", "/v1/orders"},           {"delete", "/v1/orders/{id}"},
     {"delete", "/v1/orders"},         {"get", "/v1/orders"},
     {"get", "/v1/positions"},         {"get", "/v1/account"},
@@ -30,6 +30,7 @@ const std::array<RouteInfo, 22> kRoutes = {{
     {"post", "/v1/oracle/prices"},    {"get", "/v1/info"},
     {"get", "/v1/openapi.json"},      {"get", "/v1/health"},
     {"get", "/v1/health/live"},       {"get", "/metrics"},
+    {"get", "/v1/asyncapi.json"},     {"get", "/v1/ws"},
 }};
 // clang-format on
 
@@ -269,6 +270,11 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
         info(counted);
     } else if (path == "/v1/openapi.json" && get) {
         counted({200, std::string(openapi_document())});
+    } else if (path == "/v1/asyncapi.json" && get) {
+        counted({200, std::string(asyncapi_document())});
+    } else if (path == "/v1/ws" && get) {
+        // An upgrade request never reaches the router (the HTTP server hands it over).
+        counted(error_reply(426, "upgrade_required", "GET /v1/ws is a WebSocket: send an Upgrade request"));
     } else if (path == "/v1/orders" && post) {
         trader_write(request, TraderAction::Order, {}, query, counted);
     } else if (path == "/v1/orders" && del) {

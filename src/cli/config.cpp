@@ -154,9 +154,12 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     const Reader r{source};
     const toml::node_view<const toml::node> top(cfg);
     check_keys(source, top, "",
-               {"listen", "data_dir", "http_threads", "server", "journal", "eip712", "settlement", "tokens", "limits",
-                "params", "markets", "demo"});
+               {"listen", "data_dir", "http_threads", "server", "websocket", "journal", "eip712", "settlement",
+                "tokens", "limits", "params", "markets", "demo"});
     check_keys(source, top["server"], "server", {"max_connections"});
+    check_keys(source, top["websocket"], "websocket",
+               {"max_subscriptions", "max_queued_bytes", "max_message_bytes", "max_connections_per_ip",
+                "ticker_per_second", "idle_timeout_seconds"});
     check_keys(source, top["journal"], "journal",
                {"fsync", "segment_mb", "reserve_mb", "snapshot_every_commands", "snapshot_every_seconds"});
     check_keys(source, top["eip712"], "eip712",
@@ -176,6 +179,21 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
     if (auto n = r.integer(cfg["http_threads"], "http_threads", 1)) c.http_threads = static_cast<unsigned>(*n);
     if (auto n = r.integer(cfg["server"]["max_connections"], "server.max_connections", 1))
         c.max_connections = static_cast<std::size_t>(*n);
+    const auto ws = cfg["websocket"];
+    if (auto n = r.integer(ws["max_subscriptions"], "websocket.max_subscriptions", 1))
+        c.websocket.max_subscriptions = static_cast<std::size_t>(*n);
+    if (auto n = r.integer(ws["max_queued_bytes"], "websocket.max_queued_bytes", 1'024))
+        c.websocket.max_queued_bytes = static_cast<std::size_t>(*n);
+    if (auto n = r.integer(ws["max_message_bytes"], "websocket.max_message_bytes", 256))
+        c.websocket.max_message_bytes = static_cast<std::size_t>(*n);
+    if (auto n = r.integer(ws["max_connections_per_ip"], "websocket.max_connections_per_ip", 1))
+        c.websocket.max_connections_per_ip = static_cast<std::size_t>(*n);
+    if (auto n = r.integer(ws["ticker_per_second"], "websocket.ticker_per_second", 1)) {
+        if (*n > 1'000) bad(source, "websocket.ticker_per_second", "must be at most 1000");
+        c.websocket.ticker_per_second = static_cast<unsigned>(*n);
+    }
+    if (auto n = r.integer(ws["idle_timeout_seconds"], "websocket.idle_timeout_seconds", 1))
+        c.websocket.idle_timeout = std::chrono::seconds(*n);
 
     const auto journal = cfg["journal"];
     if (auto fsync = r.get<std::string>(journal["fsync"], "journal.fsync")) {

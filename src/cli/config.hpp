@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/router.hpp"
+#include "api/ws_hub.hpp"
 #include "core/commands.hpp"
 #include "sequencer/sequencer.hpp"
 
@@ -31,6 +32,7 @@ struct ServeConfig {
     unsigned http_threads = 2;
     // [server] max_connections; unset: the descriptor limit less a reserve.
     std::optional<std::size_t> max_connections;
+    api::WsOptions websocket;  // [websocket]
     sequencer::SequencerConfig sequencer;
     api::GatewayConfig gateway;
     core::SetParams params;

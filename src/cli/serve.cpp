@@ -242,6 +242,9 @@ int serve(int argc, char** argv) {
 
     prometheus::Registry registry;
     sequencer::SequencerMetrics metrics(registry);
+    // What the journal made durable, for the WebSocket feeds.
+    sequencer::EventBus bus;
+    config.sequencer.bus = &bus;
     sequencer::Sequencer sequencer(config.sequencer, &metrics);
     try {
         const sequencer::RecoveryReport report = sequencer.recover();
@@ -264,11 +267,12 @@ int serve(int argc, char** argv) {
     // Bind before journaling anything: a start that cannot listen leaves the
     // data directory as it found it.
     api::Router router(config.gateway, sequencer, registry);
+    api::WsHub websocket(bus, sequencer, router, config.websocket, config.gateway.admin_token, registry);
     const std::size_t max_connections = connection_cap(config, descriptors);
     std::unique_ptr<api::HttpServer> server;
     try {
-        server = std::make_unique<api::HttpServer>(router, config.host, config.port,
-                                                   api::HttpServerOptions{config.http_threads, max_connections});
+        server = std::make_unique<api::HttpServer>(
+            router, config.host, config.port, api::HttpServerOptions{config.http_threads, max_connections, &websocket});
     } catch (const boost::system::system_error& e) {
         spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port, e.code().message());
         return 1;
@@ -277,6 +281,7 @@ int serve(int argc, char** argv) {
         return 1;
     }
 
+    websocket.start();
     sequencer.start();
     for (const BootstrapCommand& c : bootstrap) {
         const sequencer::Response r = sequencer.call(sequencer::WriteRequest{c.command, std::nullopt, {}, false});
@@ -306,6 +311,7 @@ int serve(int argc, char** argv) {
     if (oracle) oracle->stop();
     server->stop();
     const sequencer::StopReport stopped = sequencer.stop();
+    websocket.stop();
     if (!stopped.clean) {
         spdlog::critical("stopped with a problem: {}", stopped.problem);
         return 1;

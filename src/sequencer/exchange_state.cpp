@@ -6,6 +6,7 @@
 
 #include "api/json_writer.hpp"
 #include "api/outcome_encoder.hpp"
+#include "api/stream_encoder.hpp"
 #include "core/byte_codec.hpp"
 #include "core/command_codec.hpp"
 #include "core/pricing.hpp"
@@ -174,6 +175,8 @@ std::vector<core::OrderId> ExchangeState::open_orders(const core::Name& user, co
 
 Response ExchangeState::read(const ReadRequest& request) const {
     Response response;
+    response.seq = last_seq_;
+    response.time = last_time_;
     std::string& out = response.body;
     api::JsonWriter w(out);
     switch (request.kind) {
@@ -265,6 +268,13 @@ Response ExchangeState::read(const ReadRequest& request) const {
                 w.end_object();
             }
             w.end_object();
+            break;
+        }
+        case ReadKind::Ticker: {
+            const auto pair_id = engine_.find_pair(request.subject);
+            if (!pair_id)
+                return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+            api::write_ticker(w, market_state(engine_, *pair_id));
             break;
         }
         case ReadKind::Vault: api::encode_reply(engine_, engine_.view_vault(), out); break;

@@ -38,7 +38,19 @@ struct WriteRequest {
 
 // Info: the limits the exchange itself applies (request lifetime, nonce
 // window, the engine's current global parameters), for GET /v1/info.
-enum class ReadKind : std::uint8_t { Account, Orders, Positions, Markets, Market, Vault, Withdrawals, Status, Info };
+// Ticker: a market's state without its orders (a WebSocket snapshot).
+enum class ReadKind : std::uint8_t {
+    Account,
+    Orders,
+    Positions,
+    Markets,
+    Market,
+    Ticker,
+    Vault,
+    Withdrawals,
+    Status,
+    Info
+};
 
 struct ReadRequest {
     static ReadRequest of(ReadKind kind) {
@@ -57,6 +69,11 @@ struct ReadRequest {
 struct Response {
     std::uint16_t status = 200;
     std::string body;  // JSON
+    // A read: the last sequence number of the state it shows and that
+    // command's time (WebSocket snapshots start their deltas after it). Not
+    // stored with idempotent replies.
+    std::uint64_t seq = 0;
+    core::TimeMs time = 0;
 };
 
 }  // namespace ballast::sequencer

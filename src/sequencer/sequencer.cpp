@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/decimal.hpp"
 #include "sequencer/journal_format.hpp"
 #include "sequencer/snapshot_store.hpp"
@@ -362,6 +364,11 @@ Response Sequencer::journal_and_apply(const core::CommandBody& command, const Wr
     const bool sampled = metrics_ && record.seq % SequencerMetrics::kApplySampleEvery == 0;
     const auto start = sampled ? SteadyClock::now() : SteadyClock::time_point{};
     Response response = state_.apply(record);
+    if (config_.bus) {
+        if (auto published =
+                make_stream_record(state_.engine(), record.seq, record.time, command, response.status == 200))
+            batch.stream.push_back(std::move(*published));
+    }
     if (sampled) metrics_->apply_seconds.Observe(seconds_since(start));
     if (metrics_) metrics_->commands.Increment();
     return response;
@@ -381,7 +388,8 @@ void Sequencer::writer_loop() {
     // so nothing is written twice) until it works.
     std::string unwritten;
     std::uint64_t first = 0, last = 0;
-    std::deque<HeldReply> held;  // replies waiting for durable_seq_ to reach their wait_for
+    std::deque<HeldReply> held;             // replies waiting for durable_seq_ to reach their wait_for
+    std::vector<StreamRecord> unpublished;  // for the bus, once durable
     std::deque<Batch> taken;
     bool failing = false;
     std::string failure;
@@ -417,6 +425,7 @@ void Sequencer::writer_loop() {
                     unwritten += batch.framed;
             }
             for (HeldReply& reply : batch.replies) held.push_back(std::move(reply));
+            for (StreamRecord& record : batch.stream) unpublished.push_back(std::move(record));
         }
         taken.clear();
         if (config_.unsafe_reply_before_sync) {
@@ -475,6 +484,7 @@ void Sequencer::writer_loop() {
             }
         }
         held.resize(kept);
+        publish_durable(unpublished, durable);
 
         if (done) {
             if (!unwritten.empty()) {
@@ -490,6 +500,17 @@ void Sequencer::writer_loop() {
             return;
         }
     }
+}
+
+void Sequencer::publish_durable(std::vector<StreamRecord>& unpublished, std::uint64_t durable) {
+    if (!config_.bus || unpublished.empty()) return;
+    const auto end = std::find_if(unpublished.begin(), unpublished.end(),
+                                  [durable](const StreamRecord& r) { return r.seq > durable; });
+    if (end == unpublished.begin()) return;
+    auto batch = std::make_shared<StreamBatch>();
+    batch->records.assign(std::make_move_iterator(unpublished.begin()), std::make_move_iterator(end));
+    unpublished.erase(unpublished.begin(), end);
+    config_.bus->publish(std::move(batch));
 }
 
 void Sequencer::set_journal_health(bool refusing, const std::string& reason) {

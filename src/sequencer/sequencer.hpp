@@ -23,6 +23,7 @@
 #include <boost/lockfree/queue.hpp>
 
 #include "sequencer/data_dir_lock.hpp"
+#include "sequencer/event_bus.hpp"
 #include "sequencer/exchange_state.hpp"
 #include "sequencer/file_system.hpp"
 #include "sequencer/journal.hpp"
@@ -52,6 +53,9 @@ struct SequencerConfig {
     // reaches the writer, before it is written and synced. The power-loss
     // test must catch this (it proves that test can see a loss).
     bool unsafe_reply_before_sync = false;
+    // Where what the journal made durable is published (the WebSocket feeds
+    // read it); none: nothing is published.
+    EventBus* bus = nullptr;
     ExchangeLimits limits;
 };
 
@@ -142,6 +146,7 @@ private:
         std::string framed;
         std::uint64_t first_seq = 0, last_seq = 0;
         std::vector<HeldReply> replies;
+        std::vector<StreamRecord> stream;  // for the bus, once durable
     };
     struct PendingSnapshot {
         std::uint64_t seq = 0;
@@ -163,6 +168,8 @@ private:
     Response journal_and_apply(const core::CommandBody& command, const WriteRequest& request,
                                const std::optional<SignedBy>& signed_by, core::TimeMs now, Batch& batch);
     void hand_to_writer(Batch&& batch);
+    // Publishes on the bus, in one batch, the records now durable.
+    void publish_durable(std::vector<StreamRecord>& unpublished, std::uint64_t durable);
     // The journal's health as the writer sees it: refuses or takes new
     // commands, logs the change, and tells /v1/health.
     void set_journal_health(bool refusing, const std::string& reason);

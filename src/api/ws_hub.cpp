@@ -1,0 +1,163 @@
+#include "api/ws_hub.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/beast/http/field.hpp>
+
+#include "api/ws_session.hpp"
+
+namespace ballast::api {
+
+namespace {
+
+prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+WsHub::WsHub(sequencer::EventBus& bus, sequencer::Sequencer& sequencer, Router& router, WsOptions options,
+             std::string admin_token, prometheus::Registry& registry)
+    : bus_(bus),
+      sequencer_(sequencer),
+      router_(router),
+      options_(options),
+      admin_token_(std::move(admin_token)),
+      cursor_(bus.subscribe()),
+      sessions_(gauge(registry, "ballast_ws_sessions", "WebSocket connections open")),
+      sent_(counter(registry, "ballast_ws_messages_sent_total", "WebSocket messages written to clients")),
+      cut_off_(counter(registry, "ballast_ws_cut_off_total",
+                       "WebSocket connections closed because the client read too slowly")),
+      refused_(
+          counter(registry, "ballast_ws_refused_total", "WebSocket upgrades refused (connections per IP address)")),
+      lag_(gauge(registry, "ballast_ws_fanout_lag_batches",
+                 "Durable batches published on the event bus that the WebSocket fan-out has not read")) {
+    options_.ticker_per_second = std::max(1u, options_.ticker_per_second);
+}
+
+WsHub::~WsHub() { stop(); }
+
+void WsHub::start() {
+    running_.store(true);
+    thread_ = std::thread([this] { fan_out_loop(); });
+}
+
+void WsHub::stop() {
+    if (!running_.exchange(false)) return;
+    if (thread_.joinable()) thread_.join();
+}
+
+void WsHub::upgrade(boost::asio::ip::tcp::socket&& socket,
+                    boost::beast::http::request<boost::beast::http::string_body>&& request, std::string client,
+                    std::shared_ptr<std::atomic<std::size_t>> open_connections) {
+    sessions_.Increment();  // and Decrement() in closed(), whichever way the session ends
+    {
+        std::lock_guard lock(mutex_);
+        std::size_t& count = per_ip_[client];
+        if (count >= options_.max_connections_per_ip) {
+            refused_.Increment();
+            // Accept the upgrade only to say why, then close.
+            auto session = std::make_shared<WsSession>(std::move(socket), *this, client, false, open_connections);
+            session->run(std::move(request));
+            session->cut("too many connections from this address (" + std::to_string(count) + ")");
+            ++count;  // released by the session's closed()
+            return;
+        }
+        ++count;
+    }
+    const std::string_view authorization = request[boost::beast::http::field::authorization];
+    const bool admin = !admin_token_.empty() && authorization == "Bearer " + admin_token_;
+    std::make_shared<WsSession>(std::move(socket), *this, std::move(client), admin, std::move(open_connections))
+        ->run(std::move(request));
+}
+
+void WsHub::subscribe(const std::string& channel, const std::shared_ptr<WsSession>& session) {
+    std::lock_guard lock(mutex_);
+    subscribers_[channel].push_back({session, session.get()});
+}
+
+void WsHub::unsubscribe(const std::string& channel, const WsSession* session) {
+    std::lock_guard lock(mutex_);
+    const auto it = subscribers_.find(channel);
+    if (it == subscribers_.end()) return;
+    std::erase_if(it->second, [session](const Subscriber& s) { return s.id == session; });
+    if (it->second.empty()) subscribers_.erase(it);
+}
+
+void WsHub::closed(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    if (const auto it = per_ip_.find(client); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+    sessions_.Decrement();
+}
+
+void WsHub::fan_out_loop() {
+    const auto ticker_every = std::chrono::milliseconds(1'000 / options_.ticker_per_second);
+    std::vector<ChannelMessage> messages;
+    while (running_.load()) {
+        const auto read = bus_.next(cursor_, std::chrono::milliseconds(10));
+        if (read.status == sequencer::EventBus::Status::Lapped) {
+            spdlog::error("websocket fan-out fell {} batches behind the event bus; every subscriber is cut off",
+                          read.behind);
+            cut_everyone("the feed fell behind; reconnect and subscribe again");
+        } else if (read.status == sequencer::EventBus::Status::Batch) {
+            for (const sequencer::StreamRecord& record : read.batch->records) {
+                messages.clear();
+                channel_messages(record, messages);
+                for (const ChannelMessage& message : messages) deliver(message);
+                for (const sequencer::MarketState& state : record.markets) {
+                    Ticker& ticker = tickers_[std::string(state.pair.view())];
+                    ticker.state = state;
+                    ticker.seq = record.seq;
+                    ticker.time = record.time;
+                    ticker.dirty = true;
+                }
+            }
+        }
+        lag_.Set(static_cast<double>(bus_.published() - cursor_.next));
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ticker_flush_ >= ticker_every) {
+            last_ticker_flush_ = now;
+            flush_tickers();
+        }
+    }
+}
+
+void WsHub::flush_tickers() {
+    for (auto& [pair, ticker] : tickers_) {
+        if (!ticker.dirty) continue;
+        ticker.dirty = false;
+        std::string data;
+        JsonWriter w(data);
+        write_ticker(w, ticker.state);
+        deliver({"market." + pair + ".ticker", ticker.seq, message_tail(ticker.seq, ticker.time, "ticker", data)});
+    }
+}
+
+void WsHub::deliver(const ChannelMessage& message) {
+    std::vector<std::shared_ptr<WsSession>> targets;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = subscribers_.find(message.channel);
+        if (it == subscribers_.end()) return;
+        targets.reserve(it->second.size());
+        for (const Subscriber& s : it->second)
+            if (auto session = s.session.lock()) targets.push_back(std::move(session));
+    }
+    for (const auto& session : targets) session->deliver(message.channel, message.seq, message.tail);
+}
+
+void WsHub::cut_everyone(const std::string& reason) {
+    std::vector<std::shared_ptr<WsSession>> targets;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [channel, subscribers] : subscribers_)
+            for (const Subscriber& s : subscribers)
+                if (auto session = s.session.lock()) targets.push_back(std::move(session));
+    }
+    for (const auto& session : targets) session->cut(reason);
+}
+
+}  // namespace ballast::api

@@ -1,0 +1,521 @@
+// The WebSocket feeds (GET /v1/ws) against an in-process exchange: the
+// sequencer, the event bus, the router, the hub and the HTTP server, with a
+// Beast WebSocket client. What a subscriber is promised: a snapshot at one
+// sequence number, then every message after it, numbered without gaps, and
+// nothing twice, even while writers run; a slow reader is cut off with its
+// reason and nobody else notices.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "api/http_server.hpp"
+#include "api/openapi.hpp"
+#include "api/router.hpp"
+#include "api/ws_channels.hpp"
+#include "api/ws_hub.hpp"
+#include "engine_harness.hpp"
+#include "temp_dir.hpp"
+
+namespace ballast::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using core::Name;
+using testing::amt;
+using testing::TempDir;
+using Json = boost::json::value;
+
+// A WebSocket client whose every wait is bounded: a read that times out is
+// a failed expectation, not a hung test.
+class WsClient {
+public:
+    explicit WsClient(unsigned short port, const std::string& authorization = {}, int receive_buffer = 0) : ws_(io_) {
+        auto& socket = beast::get_lowest_layer(ws_);
+        socket.socket().open(tcp::v4());
+        if (receive_buffer > 0) socket.socket().set_option(net::socket_base::receive_buffer_size(receive_buffer));
+        socket.expires_after(std::chrono::seconds(5));
+        ok_ = !run(
+            [&](auto done) { socket.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), done); });
+        if (!ok_) return;
+        ws_.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
+            if (!authorization.empty()) req.set(beast::http::field::authorization, authorization);
+        }));
+        ok_ = !run([&](auto done) { ws_.async_handshake("127.0.0.1", "/v1/ws", done); });
+    }
+
+    bool connected() const { return ok_; }
+
+    void send(const std::string& text) {
+        beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
+        ws_.text(true);
+        ASSERT_FALSE(run([&](auto done) { ws_.async_write(net::buffer(text), done); })) << text;
+    }
+    void send(const boost::json::object& message) { send(boost::json::serialize(message)); }
+
+    // The next message, or nullopt (closed, or nothing within `timeout`).
+    std::optional<Json> next(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        beast::get_lowest_layer(ws_).expires_after(timeout);
+        buffer_.clear();
+        if (const beast::error_code ec = run([&](auto done) { ws_.async_read(buffer_, done); })) {
+            last_error_ = ec;
+            return std::nullopt;
+        }
+        return boost::json::parse(beast::buffers_to_string(buffer_.data()));
+    }
+    // The next message that answers an operation or belongs to `channel`.
+    std::optional<Json> next_of(std::string_view channel) {
+        while (auto m = next()) {
+            const auto& o = m->as_object();
+            if (!o.contains("channel") || o.at("channel").as_string() == channel) return m;
+        }
+        return std::nullopt;
+    }
+
+    beast::error_code last_error() const { return last_error_; }
+    websocket::close_reason close_reason() const { return ws_.reason(); }
+
+private:
+    template <class Start>
+    beast::error_code run(Start start) {
+        beast::error_code result;
+        bool finished = false;
+        start([&](beast::error_code ec, auto&&...) {
+            result = ec;
+            finished = true;
+        });
+        io_.restart();
+        while (!finished && io_.run_one() > 0) {
+        }
+        return result;
+    }
+
+    net::io_context io_;
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    bool ok_ = false;
+    beast::error_code last_error_;
+};
+
+boost::json::object op(std::string_view name, std::string_view channel = {}, std::int64_t id = 0) {
+    boost::json::object o{{"op", name}};
+    if (!channel.empty()) o["channel"] = channel;
+    if (id != 0) o["id"] = id;
+    return o;
+}
+
+std::string text(const Json& v, std::string_view pointer) {
+    const Json& f = v.at_pointer(pointer);
+    return f.is_string() ? std::string(f.as_string()) : boost::json::serialize(f);
+}
+
+// An exchange with one market (BTC at 100), a funded vault and funded
+// traders "alice" and "bob", serving HTTP and WebSocket on a free port.
+class Exchange {
+public:
+    explicit Exchange(WsOptions ws = {}) {
+        sequencer::SequencerConfig config;
+        config.data_dir = dir_.path();
+        config.fsync = sequencer::FsyncPolicy::Off;
+        config.bus = &bus_;
+        sequencer_ = std::make_unique<sequencer::Sequencer>(config);
+        sequencer_->recover();
+        GatewayConfig gateway;
+        gateway.admin_token = "admin-secret";
+        gateway.oracle_token = "oracle-secret";
+        gateway.bridge_token = "bridge-secret";
+        gateway.verify_signatures = false;
+        gateway.per_client = {1'000'000, 1'000'000};
+        gateway.per_key = {1'000'000, 1'000'000};
+        router_ = std::make_unique<Router>(gateway, *sequencer_, registry_);
+        hub_ = std::make_unique<WsHub>(bus_, *sequencer_, *router_, ws, gateway.admin_token, registry_);
+        server_ = std::make_unique<HttpServer>(*router_, "127.0.0.1", 0, HttpServerOptions{2, 1'000, hub_.get()});
+        hub_->start();
+        sequencer_->start();
+        server_->start();
+        must(core::SetPair{Name::from("BTC"), core::PairParams{testing::dec("1000"), testing::dec("0.05"),
+                                                               testing::dec("100000"), testing::dec("0.1")}});
+        oracle("100");
+        must(core::DepositMargin{Name::from("lp"), amt("100000000")});
+        must(core::DepositLiquidity{Name::from("lp"), amt("100000000"), std::nullopt});
+        for (const char* trader : {"alice", "bob"}) must(core::DepositMargin{Name::from(trader), amt("10000000")});
+    }
+    ~Exchange() {
+        server_->stop();
+        sequencer_->stop();
+        hub_->stop();
+    }
+
+    unsigned short port() const { return server_->port(); }
+
+    sequencer::Response call(core::CommandBody command) {
+        return sequencer_->call(sequencer::WriteRequest{std::move(command), std::nullopt, {}, false});
+    }
+    void must(core::CommandBody command) {
+        const sequencer::Response r = call(std::move(command));
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    void oracle(std::string_view price) {
+        must(core::OracleUpdate{{core::PriceUpdate{Name::from("BTC"), testing::dec(price)}}});
+    }
+    // A market order; returns the reply's body.
+    std::string market(std::string_view trader, std::string_view size) {
+        const sequencer::Response r =
+            call(core::SubmitOrder{Name::from(trader), Name::from("BTC"), testing::dec(size), core::OrderKind::Market,
+                                   testing::dec("0.05"), core::Dec::zero(), false});
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.body;
+    }
+    std::string read(sequencer::ReadKind kind, std::string_view subject = {}) {
+        sequencer::ReadRequest r = sequencer::ReadRequest::of(kind);
+        if (!subject.empty()) r.subject = Name::from(subject);
+        return sequencer_->call(r).body;
+    }
+
+private:
+    TempDir dir_{"ws-feed"};
+    prometheus::Registry registry_;
+    sequencer::EventBus bus_;
+    std::unique_ptr<sequencer::Sequencer> sequencer_;
+    std::unique_ptr<Router> router_;
+    std::unique_ptr<WsHub> hub_;
+    std::unique_ptr<HttpServer> server_;
+};
+
+// Subscribes and returns the snapshot (checking the acknowledgement first).
+Json subscribe(WsClient& client, std::string_view channel) {
+    client.send(op("subscribe", channel, 7));
+    const auto ack = client.next_of(channel);
+    EXPECT_TRUE(ack && text(*ack, "/type") == "subscribed") << (ack ? boost::json::serialize(*ack) : "nothing");
+    const auto snapshot = client.next_of(channel);
+    EXPECT_TRUE(snapshot && text(*snapshot, "/type") == "snapshot")
+        << (snapshot ? boost::json::serialize(*snapshot) : "nothing");
+    return snapshot.value_or(Json{});
+}
+
+TEST(WsFeed, ATradeReachesTheMarketAndTheTraderWithItsNumbersAndSequence) {
+    Exchange exchange;
+    WsClient client(exchange.port());
+    ASSERT_TRUE(client.connected());
+    const Json trades = subscribe(client, "market.BTC.trades");
+    EXPECT_EQ(text(trades, "/n"), "0");
+    EXPECT_EQ(text(trades, "/data/pair"), "BTC");
+    EXPECT_TRUE(trades.at_pointer("/data/trades").as_array().empty());
+    const Json account = subscribe(client, "trader.alice");
+    EXPECT_EQ(text(account, "/data/margin"), "10000000");
+
+    // Buying 10 at oracle 100 with skew scale 1000 and no skew: the premium
+    // runs from 0 to 10/1000, the average 0.005, so the price is 100.5.
+    const std::string reply = exchange.market("alice", "10");
+    const Json placed = boost::json::parse(reply);
+    const std::string seq = text(placed, "/seq");
+
+    const auto trade = client.next_of("market.BTC.trades");
+    ASSERT_TRUE(trade);
+    EXPECT_EQ(text(*trade, "/n"), "1");
+    EXPECT_EQ(text(*trade, "/seq"), seq);
+    EXPECT_EQ(text(*trade, "/type"), "trade");
+    EXPECT_EQ(text(*trade, "/data/price"), "100.5");
+    EXPECT_EQ(text(*trade, "/data/size"), "10");
+    EXPECT_EQ(text(*trade, "/data/side"), "buy");
+    EXPECT_EQ(text(*trade, "/data/trader"), "alice");
+    EXPECT_EQ(text(*trade, "/data/kind"), "order");
+    EXPECT_EQ(text(*trade, "/data/order_id"), text(placed, "/result/order_id"));
+
+    const auto fill = client.next_of("trader.alice");
+    ASSERT_TRUE(fill);
+    EXPECT_EQ(text(*fill, "/n"), "1");
+    EXPECT_EQ(text(*fill, "/seq"), seq);
+    EXPECT_EQ(text(*fill, "/type"), "event");
+    EXPECT_EQ(text(*fill, "/data/type"), "fill");
+    EXPECT_EQ(text(*fill, "/data/price"), "100.5");
+    EXPECT_EQ(text(*fill, "/data/size"), "10");
+}
+
+TEST(WsFeed, TheTickerShowsTheMarketAfterAnOracleUpdateWithTheQuoteLadder) {
+    Exchange exchange;
+    WsClient client(exchange.port());
+    const Json snapshot = subscribe(client, "market.BTC.ticker");
+    EXPECT_EQ(text(snapshot, "/data/oracle_price"), "100");
+    exchange.oracle("120");
+    const auto ticker = client.next_of("market.BTC.ticker");
+    ASSERT_TRUE(ticker);
+    EXPECT_EQ(text(*ticker, "/type"), "ticker");
+    EXPECT_EQ(text(*ticker, "/n"), "1");
+    EXPECT_EQ(text(*ticker, "/data/oracle_price"), "120");
+    EXPECT_EQ(text(*ticker, "/data/skew"), "0");
+    // With no skew, a buy of 1 pays the average premium 0.5/1000 on 120:
+    // 120 × 1.0005 = 120.06; a sell of 1, 120 × 0.9995 = 119.94.
+    const auto& quotes = ticker->at_pointer("/data/quotes").as_array();
+    ASSERT_EQ(quotes.size(), 6u);
+    EXPECT_EQ(text(quotes[0], "/size"), "1");
+    EXPECT_EQ(text(quotes[0], "/exec_price"), "120.06");
+    EXPECT_EQ(text(quotes[1], "/size"), "-1");
+    EXPECT_EQ(text(quotes[1], "/exec_price"), "119.94");
+}
+
+// Reads every message of one channel on its own thread, as a real client
+// does, until nothing comes for a second.
+class Subscriber {
+public:
+    Subscriber(unsigned short port, std::string channel) : client_(port), channel_(std::move(channel)) {
+        snapshot_seq_ = std::stoull(text(subscribe(client_, channel_), "/seq"));
+        thread_ = std::thread([this] {
+            std::uint64_t n = 0;
+            while (auto m = client_.next(std::chrono::milliseconds(1'000))) {
+                if (text(*m, "/n") != std::to_string(++n)) gaps_ = true;
+                seqs_.push_back(std::stoull(text(*m, "/seq")));
+            }
+        });
+    }
+    ~Subscriber() {
+        if (thread_.joinable()) thread_.join();
+    }
+    // Waits until the stream goes quiet.
+    const std::vector<std::uint64_t>& seqs() {
+        if (thread_.joinable()) thread_.join();
+        return seqs_;
+    }
+    bool gaps() const { return gaps_; }
+    std::uint64_t snapshot_seq() const { return snapshot_seq_; }
+
+private:
+    WsClient client_;
+    std::string channel_;
+    std::uint64_t snapshot_seq_ = 0;
+    std::vector<std::uint64_t> seqs_;
+    bool gaps_ = false;
+    std::thread thread_;
+};
+
+TEST(WsFeed, ASubscriberThatJoinsMidStreamGetsEverythingAfterItsSnapshotOnceAndInOrder) {
+    Exchange exchange;
+    Subscriber early(exchange.port(), "market.BTC.trades");
+
+    // Four writers trade while subscribers join at different moments.
+    std::atomic<bool> stop{false};
+    std::atomic<int> filled{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([&, w] {
+            const std::string who = w % 2 == 0 ? "alice" : "bob";
+            for (int k = 0; !stop.load(); ++k) {
+                const std::string body = exchange.market(who, k % 2 == 0 ? "0.5" : "-0.5");
+                if (body.find(R"("filled":"0")") == std::string::npos) ++filled;
+                // Up to 4,000 orders a second in all: what is tested is the
+                // order of messages, not how fast a loaded 2-core machine
+                // can push them (a reader that falls 4 MiB behind is cut).
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        });
+    }
+    std::vector<std::unique_ptr<Subscriber>> late;
+    for (int k = 0; k < 6; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        late.push_back(
+            std::make_unique<Subscriber>(exchange.port(), k % 2 == 0 ? "market.BTC.trades" : "trader.alice"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop.store(true);
+    for (auto& t : writers) t.join();
+    ASSERT_GT(filled.load(), 100) << "the writers must trade for this to test anything";
+
+    // The early subscriber saw every fill, numbered 1, 2, ... in sequence order.
+    const std::vector<std::uint64_t>& all = early.seqs();
+    EXPECT_FALSE(early.gaps());
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(filled.load()));
+    EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+    EXPECT_EQ(std::set<std::uint64_t>(all.begin(), all.end()).size(), all.size()) << "one fill per market order";
+    // Each late one saw exactly those after its snapshot: every trade, or
+    // every command of alice's (one fill each; her orders all fill).
+    for (std::size_t k = 0; k < late.size(); ++k) {
+        Subscriber& l = *late[k];
+        std::vector<std::uint64_t> expected;
+        for (const std::uint64_t s : all)
+            if (s > l.snapshot_seq()) expected.push_back(s);
+        std::vector<std::uint64_t> seen = l.seqs();
+        EXPECT_FALSE(l.gaps());
+        if (k % 2 == 1) {
+            // alice's fills are a subset of the trades: those not bob's.
+            for (const std::uint64_t s : seen)
+                EXPECT_TRUE(std::binary_search(expected.begin(), expected.end(), s)) << s;
+            EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+            EXPECT_GT(seen.size(), 0u);
+        } else {
+            EXPECT_EQ(seen, expected) << "joined at seq " << l.snapshot_seq();
+        }
+    }
+}
+
+TEST(WsFeed, AClientThatStopsReadingIsCutOffWithItsReasonAndOthersAreNot) {
+    WsOptions options;
+    options.max_queued_bytes = 1 << 20;
+    Exchange exchange(options);
+    WsClient slow(exchange.port(), {}, /*receive_buffer=*/4'096);
+    WsClient reader(exchange.port());
+    // Several megabytes for the slow one, more than any socket buffers hold.
+    for (const char* channel : {"market.BTC.trades", "trader.alice", "trader.bob"}) subscribe(slow, channel);
+    subscribe(reader, "market.BTC.trades");
+
+    // The reader keeps reading on its own thread while trades pour out.
+    std::promise<std::vector<std::string>> numbers;
+    std::thread reading([&] {
+        std::vector<std::string> n;
+        while (auto m = reader.next(std::chrono::milliseconds(1'000))) n.push_back(text(*m, "/n"));
+        numbers.set_value(std::move(n));
+    });
+    int trades = 0;
+    for (int k = 0; k < 20'000; ++k) {
+        exchange.market(k % 2 == 0 ? "alice" : "bob", k % 4 < 2 ? "0.25" : "-0.25");
+        ++trades;
+        // At most 20,000 a second, which the reader keeps up with.
+        if (k % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    reading.join();
+    const std::vector<std::string> seen = numbers.get_future().get();
+    ASSERT_EQ(seen.size(), static_cast<std::size_t>(trades)) << "the reader missed messages";
+    EXPECT_EQ(seen.back(), std::to_string(trades));
+
+    // The slow client finds, after what the buffers held, the close and why.
+    int before_close = 0;
+    while (slow.next(std::chrono::milliseconds(2'000))) ++before_close;
+    EXPECT_LT(before_close, 2 * trades) << "every message got through: the cut-off was not tested";
+    EXPECT_EQ(slow.last_error(), websocket::error::closed);
+    EXPECT_EQ(slow.close_reason().code, websocket::close_code::policy_error);
+    const std::string reason(slow.close_reason().reason.data(), slow.close_reason().reason.size());
+    EXPECT_NE(reason.find("send queue full"), std::string::npos) << reason;
+}
+
+TEST(WsFeed, AdminChannelsNeedTheAdminTokenAndShowParameterAndStatusChanges) {
+    Exchange exchange;
+    WsClient anyone(exchange.port());
+    anyone.send(op("subscribe", "admin.all", 1));
+    const auto refused = anyone.next();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(text(*refused, "/type"), "error");
+    EXPECT_EQ(text(*refused, "/code"), "forbidden");
+    EXPECT_EQ(text(*refused, "/id"), "1");
+
+    WsClient admin(exchange.port(), "Bearer admin-secret");
+    subscribe(admin, "admin.all");
+    subscribe(admin, "admin.BTC");
+    exchange.must(core::SetPairStatus{Name::from("BTC"), core::PairStatus::ReduceOnly});
+    for (const char* channel : {"admin.all", "admin.BTC"}) {
+        const auto change = admin.next_of(channel);
+        ASSERT_TRUE(change) << channel;
+        EXPECT_EQ(text(*change, "/type"), "status");
+        EXPECT_EQ(text(*change, "/n"), "1");
+        EXPECT_EQ(text(*change, "/data/command/cmd"), "set_pair_status");
+        EXPECT_EQ(text(*change, "/data/command/status"), "reduce_only");
+    }
+}
+
+TEST(WsFeed, MalformedMessagesAreAnsweredAndTheConnectionStays) {
+    Exchange exchange;
+    WsClient client(exchange.port());
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"not json", "invalid_input"},
+        {"[1,2]", "invalid_input"},
+        {R"({"op":"dance"})", "invalid_input"},
+        {R"({"op":"subscribe"})", "invalid_input"},
+        {R"({"op":"subscribe","channel":"market.BTC"})", "unknown_channel"},
+        {R"({"op":"subscribe","channel":"trader.has space"})", "unknown_channel"},
+        {R"({"op":"unsubscribe","channel":"market.BTC.trades"})", "not_subscribed"},
+        {R"({"op":"ping","id":{"x":1}})", "invalid_input"},
+        {R"({"op":"post","route":"nowhere"})", "invalid_input"},
+    };
+    for (const auto& [message, code] : cases) {
+        client.send(message);
+        const auto reply = client.next();
+        ASSERT_TRUE(reply) << message;
+        EXPECT_EQ(text(*reply, "/type"), "error") << message;
+        EXPECT_EQ(text(*reply, "/code"), code) << message;
+    }
+    // An unknown market is refused when its snapshot is read.
+    client.send(op("subscribe", "market.ETH.ticker", 3));
+    EXPECT_EQ(text(*client.next(), "/type"), "subscribed");
+    const auto unknown = client.next();
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(text(*unknown, "/type"), "error");
+    EXPECT_EQ(text(*unknown, "/error/code"), "unknown_pair");
+    client.send(op("ping", {}, 9));
+    const auto pong = client.next();
+    ASSERT_TRUE(pong);
+    EXPECT_EQ(text(*pong, "/type"), "pong");
+    EXPECT_EQ(text(*pong, "/id"), "9");
+}
+
+TEST(WsFeed, LimitsOnSubscriptionsAndMessageSize) {
+    WsOptions options;
+    options.max_subscriptions = 2;
+    options.max_message_bytes = 1'024;
+    Exchange exchange(options);
+    WsClient client(exchange.port());
+    subscribe(client, "market.BTC.trades");
+    subscribe(client, "market.BTC.ticker");
+    client.send(op("subscribe", "trader.alice", 1));
+    const auto refused = client.next();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(text(*refused, "/code"), "too_many_subscriptions");
+    client.send(op("subscribe", "market.BTC.trades", 2));
+    EXPECT_EQ(text(*client.next(), "/code"), "already_subscribed");
+
+    // Beast closes with 1009 (too big) itself.
+    client.send(std::string(2'000, ' '));
+    EXPECT_FALSE(client.next());
+    EXPECT_EQ(client.close_reason().code, websocket::close_code::too_big);
+}
+
+TEST(WsFeed, APostCarriesARestWriteAndIsAnsweredWithItsId) {
+    Exchange exchange;
+    WsClient client(exchange.port());
+    subscribe(client, "trader.0x00000000000000000000000000000000000000aa");
+    const std::string trader = "0x00000000000000000000000000000000000000aa";
+    client.send(boost::json::object{{"op", "post"},
+                                    {"id", "dep-1"},
+                                    {"route", "POST /v1/admin/deposits"},
+                                    {"headers", {{"Authorization", "Bearer bridge-secret"}}},
+                                    {"body", {{"tx_id", "t1"}, {"trader", trader}, {"amount", "5000"}}}});
+    const auto response = client.next_of("none");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(text(*response, "/type"), "response");
+    EXPECT_EQ(text(*response, "/id"), "dep-1");
+    EXPECT_EQ(text(*response, "/status"), "200");
+    // The deposit reaches the trader's channel.
+    const auto margin = client.next_of("trader." + trader);
+    ASSERT_TRUE(margin);
+    EXPECT_EQ(text(*margin, "/type"), "margin");
+    EXPECT_EQ(text(*margin, "/data/change"), "deposit");
+    EXPECT_EQ(text(*margin, "/data/amount"), "5000");
+}
+
+TEST(WsFeed, TheAsyncApiDocumentListsExactlyTheChannelsServed) {
+    const boost::json::object channels = boost::json::parse(asyncapi_document()).at("channels").as_object();
+    std::set<std::string> documented;
+    for (const auto& [name, channel] : channels) documented.insert(std::string(name));
+    std::set<std::string> served;
+    for (const ChannelSpec& spec : kChannels) {
+        const std::string name =
+            spec.subject.empty() ? channel_name(spec, {}) : channel_name(spec, "{" + std::string(spec.subject) + "}");
+        served.insert(name);
+        // The documented name, with a subject filled in, is one the server takes.
+        std::string example = name;
+        if (const auto at = example.find('{'); at != std::string::npos)
+            example.replace(at, example.find('}') - at + 1, "X");
+        const auto parsed = parse_channel(example);
+        ASSERT_TRUE(parsed) << example;
+        EXPECT_EQ(parsed->spec, &spec) << example;
+    }
+    EXPECT_EQ(documented, served);
+}
+
+}  // namespace
+}  // namespace ballast::api
