@@ -18,8 +18,9 @@ if ! clang-format-14 --dry-run --Werror $files; then
   exit 1
 fi
 
-echo "== ethers (signs the EIP-712 test vectors at test time) and the TypeScript SDK's dependencies"
+echo "== ethers (signs the EIP-712 test vectors at test time), ws (the WebSocket end-to-end test) and the TypeScript SDK's dependencies"
 (cd tests/eth && npm ci --no-audit --no-fund --silent)
+(cd tests/ws_node && npm ci --no-audit --no-fund --silent)
 (cd clients/ts && npm ci --no-audit --no-fund --silent)
 
 echo "== release build and tests"
@@ -34,5 +35,5 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== fuzzing (${fuzz_seconds}s per target)"
 CXX=clang++-14 ./scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_FUZZ=ON \
   -DBALLAST_TESTS=OFF -DBALLAST_BENCH=OFF -DBALLAST_FUZZ_SECONDS="$fuzz_seconds" \
-  -- decimal_parser_fuzz replay_line_fuzz command_codec_fuzz rest_request_fuzz
+  -- decimal_parser_fuzz replay_line_fuzz command_codec_fuzz rest_request_fuzz ws_message_fuzz
 ctest --test-dir build-fuzz --output-on-failure

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -20,7 +21,9 @@
 #include "api/ws_channels.hpp"
 #include "api/ws_hub.hpp"
 #include "engine_harness.hpp"
+#include "serve_process.hpp"
 #include "temp_dir.hpp"
+#include "ws_client.hpp"
 
 namespace ballast::api {
 namespace {
@@ -33,77 +36,7 @@ using core::Name;
 using testing::amt;
 using testing::TempDir;
 using Json = boost::json::value;
-
-// A WebSocket client whose every wait is bounded: a read that times out is
-// a failed expectation, not a hung test.
-class WsClient {
-public:
-    explicit WsClient(unsigned short port, const std::string& authorization = {}, int receive_buffer = 0) : ws_(io_) {
-        auto& socket = beast::get_lowest_layer(ws_);
-        socket.socket().open(tcp::v4());
-        if (receive_buffer > 0) socket.socket().set_option(net::socket_base::receive_buffer_size(receive_buffer));
-        socket.expires_after(std::chrono::seconds(5));
-        ok_ = !run(
-            [&](auto done) { socket.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), done); });
-        if (!ok_) return;
-        ws_.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
-            if (!authorization.empty()) req.set(beast::http::field::authorization, authorization);
-        }));
-        ok_ = !run([&](auto done) { ws_.async_handshake("127.0.0.1", "/v1/ws", done); });
-    }
-
-    bool connected() const { return ok_; }
-
-    void send(const std::string& text) {
-        beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
-        ws_.text(true);
-        ASSERT_FALSE(run([&](auto done) { ws_.async_write(net::buffer(text), done); })) << text;
-    }
-    void send(const boost::json::object& message) { send(boost::json::serialize(message)); }
-
-    // The next message, or nullopt (closed, or nothing within `timeout`).
-    std::optional<Json> next(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-        beast::get_lowest_layer(ws_).expires_after(timeout);
-        buffer_.clear();
-        if (const beast::error_code ec = run([&](auto done) { ws_.async_read(buffer_, done); })) {
-            last_error_ = ec;
-            return std::nullopt;
-        }
-        return boost::json::parse(beast::buffers_to_string(buffer_.data()));
-    }
-    // The next message that answers an operation or belongs to `channel`.
-    std::optional<Json> next_of(std::string_view channel) {
-        while (auto m = next()) {
-            const auto& o = m->as_object();
-            if (!o.contains("channel") || o.at("channel").as_string() == channel) return m;
-        }
-        return std::nullopt;
-    }
-
-    beast::error_code last_error() const { return last_error_; }
-    websocket::close_reason close_reason() const { return ws_.reason(); }
-
-private:
-    template <class Start>
-    beast::error_code run(Start start) {
-        beast::error_code result;
-        bool finished = false;
-        start([&](beast::error_code ec, auto&&...) {
-            result = ec;
-            finished = true;
-        });
-        io_.restart();
-        while (!finished && io_.run_one() > 0) {
-        }
-        return result;
-    }
-
-    net::io_context io_;
-    websocket::stream<beast::tcp_stream> ws_;
-    beast::flat_buffer buffer_;
-    bool ok_ = false;
-    beast::error_code last_error_;
-};
+using testing::WsClient;
 
 boost::json::object op(std::string_view name, std::string_view channel = {}, std::int64_t id = 0) {
     boost::json::object o{{"op", name}};
@@ -515,6 +448,82 @@ TEST(WsFeed, TheAsyncApiDocumentListsExactlyTheChannelsServed) {
         EXPECT_EQ(parsed->spec, &spec) << example;
     }
     EXPECT_EQ(documented, served);
+}
+
+}  // namespace
+}  // namespace ballast::api
+
+namespace ballast::api {
+namespace {
+
+// After kill -9 and a restart, a client that connects again gets a snapshot
+// of the recovered state: what the REST read returns, at the sequence
+// number the server recovered to.
+TEST(WsFeed, AfterKill9AReconnectingClientGetsTheRecoveredState) {
+    TempDir dir("ws-restart");
+    const unsigned short port = ballast::testing::free_port();
+    const std::string config = (dir.path() / "ballast.toml").string();
+    {
+        std::ofstream out(config);
+        out << "listen = \"127.0.0.1:" << port << "\"\n"
+            << "data_dir = \"" << (dir.path() / "data").string() << "\"\n"
+            << "[eip712]\nverify_signatures = false\n"
+            << "[tokens]\nadmin = \"a\"\noracle = \"o\"\nbridge = \"b\"\n"
+            << "[[markets]]\npair = \"BTC\"\nskew_scale = \"1000\"\nmax_abs_premium = \"0.05\"\n"
+            << "max_abs_oi = \"1000\"\ninitial_margin_ratio = \"0.1\"\n";
+    }
+    const std::string log = (dir.path() / "server.log").string();
+    const std::string trader = "0x00000000000000000000000000000000000000bb";
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    auto serving = [&](ballast::testing::Client& http) {
+        return ballast::testing::eventually([&] {
+            const auto r = http.get("/v1/health");
+            return r && r->result_int() == 200;
+        });
+    };
+    {
+        ballast::testing::Process server({"serve", "--config", config}, log);
+        ballast::testing::Client http(port);
+        ASSERT_TRUE(serving(http)) << log;
+        ASSERT_EQ(http.post("/v1/oracle/prices", R"({"prices":{"BTC":"100"}})", "Bearer o")->result_int(), 200);
+        ASSERT_EQ(http.post("/v1/admin/deposits", R"({"tx_id":"t1","trader":")" + trader + R"(","amount":"5000"})",
+                            "Bearer b")
+                      ->result_int(),
+                  200);
+        const std::string lp = "0x00000000000000000000000000000000000001a9";
+        ASSERT_EQ(
+            http.post("/v1/admin/deposits", R"({"tx_id":"lp","trader":")" + lp + R"(","amount":"100000"})", "Bearer b")
+                ->result_int(),
+            200);
+        const auto vault =
+            http.post("/v1/vault/deposit", R"({"trader":")" + lp + R"(","amount":"100000","nonce":1,"expiry":)" +
+                                               std::to_string(now_ms + 600'000) + R"(,"signature":"0x"})");
+        ASSERT_TRUE(vault && vault->result_int() == 200) << (vault ? vault->body() : "no reply");
+        // A resting bid: it holds margin, and must still be there after the crash.
+        const auto placed = http.post("/v1/orders", R"({"trader":")" + trader +
+                                                        R"(","pair":"BTC","size":"2","kind":"limit","price":"90",)"
+                                                        R"("nonce":1,"expiry":)" +
+                                                        std::to_string(now_ms + 600'000) + R"(,"signature":"0x"})");
+        ASSERT_TRUE(placed && placed->result_int() == 200) << (placed ? placed->body() : "no reply");
+        WsClient before(port);
+        subscribe(before, "trader." + trader);
+        server.kill(SIGKILL);
+    }
+    ballast::testing::Process server({"serve", "--config", config}, log);
+    ballast::testing::Client http(port);
+    ASSERT_TRUE(serving(http)) << log;
+    WsClient client(port);
+    ASSERT_TRUE(client.connected());
+    const Json snapshot = subscribe(client, "trader." + trader);
+    const auto account = http.get("/v1/account?trader=" + trader);
+    const auto status = http.get("/v1/admin/status", "Bearer a");
+    ASSERT_TRUE(account && status);
+    EXPECT_EQ(snapshot.at("data"), boost::json::parse(account->body()));
+    EXPECT_EQ(text(snapshot, "/seq"), text(boost::json::parse(status->body()), "/seq"));
+    EXPECT_EQ(snapshot.at_pointer("/data/open_orders").as_array().size(), 1u);
+    EXPECT_EQ(text(snapshot, "/data/margin"), "5000");
 }
 
 }  // namespace

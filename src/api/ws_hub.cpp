@@ -61,6 +61,7 @@ void WsHub::upgrade(boost::asio::ip::tcp::socket&& socket,
             refused_.Increment();
             // Accept the upgrade only to say why, then close.
             auto session = std::make_shared<WsSession>(std::move(socket), *this, client, false, open_connections);
+            open_.emplace(session.get(), session);
             session->run(std::move(request));
             session->cut("too many connections from this address (" + std::to_string(count) + ")");
             ++count;  // released by the session's closed()
@@ -70,8 +71,31 @@ void WsHub::upgrade(boost::asio::ip::tcp::socket&& socket,
     }
     const std::string_view authorization = request[boost::beast::http::field::authorization];
     const bool admin = !admin_token_.empty() && authorization == "Bearer " + admin_token_;
-    std::make_shared<WsSession>(std::move(socket), *this, std::move(client), admin, std::move(open_connections))
-        ->run(std::move(request));
+    auto session =
+        std::make_shared<WsSession>(std::move(socket), *this, std::move(client), admin, std::move(open_connections));
+    {
+        std::lock_guard lock(mutex_);
+        open_.emplace(session.get(), session);
+    }
+    session->run(std::move(request));
+}
+
+void WsHub::close_all(std::chrono::milliseconds grace) {
+    std::vector<std::shared_ptr<WsSession>> sessions;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, weak] : open_)
+            if (auto session = weak.lock()) sessions.push_back(std::move(session));
+    }
+    for (const auto& session : sessions) session->cut("the server is shutting down", /*going_away=*/true);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (std::chrono::steady_clock::now() < deadline) {
+        {
+            std::lock_guard lock(mutex_);
+            if (open_.empty()) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
 }
 
 void WsHub::subscribe(const std::string& channel, const std::shared_ptr<WsSession>& session) {
@@ -87,8 +111,9 @@ void WsHub::unsubscribe(const std::string& channel, const WsSession* session) {
     if (it->second.empty()) subscribers_.erase(it);
 }
 
-void WsHub::closed(const std::string& client) {
+void WsHub::closed(const WsSession* session, const std::string& client) {
     std::lock_guard lock(mutex_);
+    open_.erase(session);
     if (const auto it = per_ip_.find(client); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
     sessions_.Decrement();
 }

@@ -55,6 +55,9 @@ public:
 
     void start();
     void stop();
+    // Closes every connection with 1001 (going away), for a shutdown; waits
+    // up to `grace` for the close frames to be written.
+    void close_all(std::chrono::milliseconds grace);
 
     // Takes over an upgraded connection (the HTTP server's, for GET /v1/ws).
     void upgrade(boost::asio::ip::tcp::socket&& socket,
@@ -67,7 +70,7 @@ public:
     Router& router() { return router_; }
     void subscribe(const std::string& channel, const std::shared_ptr<WsSession>& session);
     void unsubscribe(const std::string& channel, const WsSession* session);
-    void closed(const std::string& client);
+    void closed(const WsSession* session, const std::string& client);
     void count_cut_off() { cut_off_.Increment(); }
     void count_sent(std::size_t messages) { sent_.Increment(static_cast<double>(messages)); }
 
@@ -95,7 +98,8 @@ private:
     std::string admin_token_;
     sequencer::EventBus::Cursor cursor_;
 
-    std::mutex mutex_;  // subscribers_, per_ip_
+    std::mutex mutex_;  // subscribers_, per_ip_, open_
+    std::unordered_map<const WsSession*, std::weak_ptr<WsSession>> open_;
     std::unordered_map<std::string, std::vector<Subscriber>> subscribers_;
     std::unordered_map<std::string, std::size_t> per_ip_;
 

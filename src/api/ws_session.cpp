@@ -4,10 +4,10 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/json.hpp>
 
 #include "api/json_writer.hpp"
 #include "api/router.hpp"
+#include "api/ws_protocol.hpp"
 #include "sequencer/sequencer.hpp"
 
 namespace ballast::api {
@@ -99,33 +99,19 @@ void WsSession::on_read(beast::error_code ec, std::size_t) {
 }
 
 void WsSession::handle(std::string_view text) {
-    boost::system::error_code ec;
-    const boost::json::value message = boost::json::parse(text, ec);
-    if (ec || !message.is_object()) return error({}, "invalid_input", "a message is a JSON object with an \"op\"");
-    const boost::json::object& o = message.as_object();
-    std::string id;
-    if (const auto* v = o.if_contains("id")) {
-        if (v->is_string() || v->is_int64() || v->is_uint64())
-            id = boost::json::serialize(*v);  // echoed as sent
-        else
-            return error({}, "invalid_input", "\"id\" must be a string or an integer");
+    ClientMessage message;
+    ClientMessageError problem;
+    if (!decode_client_message(text, message, problem)) return error(problem.id, problem.code, problem.message);
+    switch (message.op) {
+        case ClientMessage::Op::Ping: {
+            std::string reply = reply_head("pong", message.id);
+            reply += '}';
+            return send(std::move(reply));
+        }
+        case ClientMessage::Op::Post: return post(message);
+        case ClientMessage::Op::Subscribe: return subscribe(message.channel, message.id);
+        case ClientMessage::Op::Unsubscribe: return unsubscribe(message.channel, message.id);
     }
-    const auto* op = o.if_contains("op");
-    if (!op || !op->is_string()) return error(id, "invalid_input", "missing \"op\"");
-    const std::string_view name = op->as_string();
-    if (name == "ping") {
-        std::string reply = reply_head("pong", id);
-        reply += '}';
-        return send(std::move(reply));
-    }
-    if (name == "post") return post(text, id);
-    if (name == "subscribe" || name == "unsubscribe") {
-        const auto* channel = o.if_contains("channel");
-        if (!channel || !channel->is_string()) return error(id, "invalid_input", "missing \"channel\"");
-        if (name == "subscribe") return subscribe(channel->as_string(), id);
-        return unsubscribe(channel->as_string(), id);
-    }
-    error(id, "invalid_input", "unknown op; expected subscribe, unsubscribe, ping or post");
 }
 
 void WsSession::subscribe(std::string_view name, std::string_view id) {
@@ -168,33 +154,12 @@ void WsSession::unsubscribe(std::string_view name, std::string_view id) {
     send(std::move(ack));
 }
 
-void WsSession::post(std::string_view text, std::string_view id) {
+void WsSession::post(const ClientMessage& message) {
     // The REST route and its headers, carried in one message: the same
     // signed body as over HTTP, answered with the same reply.
-    const boost::json::object o = boost::json::parse(text).as_object();
-    const auto* route = o.if_contains("route");
-    if (!route || !route->is_string()) return error(id, "invalid_input", "post needs \"route\": \"POST /v1/...\"");
-    const std::string route_text(route->as_string());
-    const auto space = route_text.find(' ');
-    if (space == std::string::npos) return error(id, "invalid_input", "route is \"METHOD /path\"");
-    std::string authorization, idempotency_key;
-    if (const auto* headers = o.if_contains("headers")) {
-        if (!headers->is_object()) return error(id, "invalid_input", "headers is an object of strings");
-        for (const auto& [key, value] : headers->as_object()) {
-            if (!value.is_string()) return error(id, "invalid_input", "headers is an object of strings");
-            std::string lower(key);
-            for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            if (lower == "authorization") authorization = value.as_string();
-            if (lower == "idempotency-key") idempotency_key = value.as_string();
-        }
-    }
-    std::string body;
-    if (const auto* b = o.if_contains("body"))
-        body = b->is_string() ? std::string(b->as_string()) : boost::json::serialize(*b);
-    const std::string method = route_text.substr(0, space);
-    const std::string target = route_text.substr(space + 1);
-    const HttpRequestView view{method, target, authorization, idempotency_key, body, client_};
-    hub_.router().handle(view, [self = shared_from_this(), id = std::string(id)](HttpReply&& reply) {
+    const HttpRequestView view{message.method,          message.target, message.authorization,
+                               message.idempotency_key, message.body,   client_};
+    hub_.router().handle(view, [self = shared_from_this(), id = message.id](HttpReply&& reply) {
         net::post(self->ws_.get_executor(), [self, id, reply = std::move(reply)]() {
             std::string out = reply_head("response", id);
             out += R"(,"status":)" + std::to_string(reply.status) + R"(,"body":)";
@@ -304,13 +269,13 @@ void WsSession::on_write(beast::error_code ec, std::size_t) {
     if (!queue_.empty() && !closing_) write_next();
 }
 
-void WsSession::cut(std::string reason) {
-    net::post(ws_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-        self->close_with(std::move(reason));
+void WsSession::cut(std::string reason, bool going_away) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), reason = std::move(reason), going_away]() mutable {
+        self->close_with(std::move(reason), going_away);
     });
 }
 
-void WsSession::close_with(std::string reason) {
+void WsSession::close_with(std::string reason, bool going_away) {
     if (closing_) return;
     closing_ = true;
     // What is queued is dropped; a write in flight finishes first (Beast
@@ -322,7 +287,8 @@ void WsSession::close_with(std::string reason) {
     }
     if (reason.size() > 120) reason.resize(120);  // a close frame's reason is at most 123 bytes
     spdlog::info("websocket {}: closing: {}", client_, reason);
-    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, reason),
+    ws_.async_close(websocket::close_reason(
+                        going_away ? websocket::close_code::going_away : websocket::close_code::policy_error, reason),
                     [self = shared_from_this()](beast::error_code) { self->leave(); });
 }
 
@@ -342,7 +308,7 @@ void WsSession::leave() {
     left_ = true;
     for (const auto& [channel, sub] : subscriptions_) hub_.unsubscribe(channel, this);
     subscriptions_.clear();
-    hub_.closed(client_);
+    hub_.closed(this, client_);
 }
 
 }  // namespace ballast::api

@@ -19,6 +19,7 @@
 
 #include "api/ws_channels.hpp"
 #include "api/ws_hub.hpp"
+#include "api/ws_protocol.hpp"
 
 namespace ballast::api {
 
@@ -32,8 +33,9 @@ public:
 
     // From any thread: one message of a channel this session subscribed to.
     void deliver(const std::string& channel, std::uint64_t seq, std::shared_ptr<const std::string> tail);
-    // From any thread: close with a reason (policy violation).
-    void cut(std::string reason);
+    // From any thread: close with a reason, 1008 (policy violation) or
+    // 1001 (going away: the server stops).
+    void cut(std::string reason, bool going_away = false);
 
 private:
     struct Subscription {
@@ -51,7 +53,7 @@ private:
     void handle(std::string_view text);
     void subscribe(std::string_view name, std::string_view id);
     void unsubscribe(std::string_view name, std::string_view id);
-    void post(std::string_view text, std::string_view id);
+    void post(const ClientMessage& message);
     void on_snapshot(const std::string& channel, std::uint16_t status, std::string body, std::uint64_t seq,
                      core::TimeMs time);
     void on_message(const std::string& channel, std::uint64_t seq, std::shared_ptr<const std::string> tail);
@@ -59,7 +61,7 @@ private:
     void send(std::string message);
     void write_next();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
-    void close_with(std::string reason);
+    void close_with(std::string reason, bool going_away = false);
     void error(std::string_view id, std::string_view code, std::string_view message);
     void leave();
 

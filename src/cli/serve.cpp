@@ -309,6 +309,7 @@ int serve(int argc, char** argv) {
 
     spdlog::info("shutting down: draining requests and writing a final snapshot");
     if (oracle) oracle->stop();
+    websocket.close_all(std::chrono::milliseconds(500));
     server->stop();
     const sequencer::StopReport stopped = sequencer.stop();
     websocket.stop();
