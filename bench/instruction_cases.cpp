@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "bench_market.hpp"
+#include "sequencer/stream_record.hpp"
 
 namespace {
 
@@ -19,7 +20,7 @@ using namespace ballast::bench;
 
 // One market order; users alternately buy and sell 1 contract, so half the
 // orders open a position and half close one.
-int market_orders(BenchMarket& m, long n) {
+int market_orders(BenchMarket& m, long n, bool stream = false) {
     std::vector<Command> orders;
     for (int u = 0; u < BenchMarket::kUsers; ++u) {
         orders.push_back(Command{std::nullopt, m.market(u, u % BenchMarket::kPairs, dec_int(1))});
@@ -29,6 +30,12 @@ int market_orders(BenchMarket& m, long n) {
     std::size_t next = 0;
     for (long k = 0; k < n; ++k) {
         refused += m.engine.apply(orders[next]).ok() ? 0 : 1;
+        if (stream) {
+            // What the sequencer adds per command for the event stream.
+            const auto record = ballast::sequencer::make_stream_record(m.engine, static_cast<std::uint64_t>(k), 0,
+                                                                       orders[next].body, true);
+            refused += record ? 0 : 1;
+        }
         next += 2;
         if (next >= orders.size()) next = (next & 1) != 0 ? 0 : 1;
     }
@@ -92,13 +99,15 @@ int limit_submit(BenchMarket& m, long n) {
 
 int main(int argc, char** argv) {
     if (argc != 3) {
-        std::fprintf(stderr, "usage: instruction_cases market|oracle_no_fill|fulfilment|limit_submit N\n");
+        std::fprintf(stderr,
+                     "usage: instruction_cases market|market_stream|oracle_no_fill|fulfilment|limit_submit N\n");
         return 2;
     }
     const std::string_view which = argv[1];
     const long n = std::strtol(argv[2], nullptr, 10);
     BenchMarket m;
     if (which == "market") return market_orders(m, n);
+    if (which == "market_stream") return market_orders(m, n, /*stream=*/true);
     if (which == "oracle_no_fill") return oracle_no_fill(m, n);
     if (which == "fulfilment") return fulfilment(m, n);
     if (which == "limit_submit") return limit_submit(m, n);

@@ -123,7 +123,7 @@ TEST(EventStream, TheSequencerPublishesAcceptedCommandsInSequenceWithTheirNames)
     // The market it moved: alice's 2 long is the skew.
     ASSERT_EQ(order.markets.size(), 1u);
     EXPECT_EQ(order.markets[0].pair.view(), "BTC");
-    EXPECT_EQ(order.markets[0].skew, dec("2"));
+    EXPECT_EQ(order.markets[0].short_oi, dec("0"));
     EXPECT_EQ(order.markets[0].long_oi, dec("2"));
     // The oracle update moved BTC; the deposit moved no market.
     EXPECT_EQ(records[1].markets.size(), 1u);

@@ -3,6 +3,7 @@
 #include "api/command_encoder.hpp"
 #include "api/outcome_encoder.hpp"
 #include "api/ws_channels.hpp"
+#include "core/funding.hpp"
 #include "core/pricing.hpp"
 
 namespace ballast::api {
@@ -142,17 +143,39 @@ void channel_messages(const StreamRecord& record, std::vector<ChannelMessage>& o
     admin_command_messages(record, out);
 }
 
-void write_ticker(JsonWriter& w, const MarketState& state) {
+namespace {
+
+// f(), or nullopt if it overflows.
+template <class F>
+auto computed(F&& f) -> std::optional<decltype(f())> {
+    try {
+        return f();
+    } catch (const core::ArithmeticOverflow&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+void write_ticker(JsonWriter& w, const MarketState& state, core::TimeMs time) {
+    const core::Dec skew = state.long_oi + state.short_oi;
+    const auto funding =
+        computed([&] { return core::funding_at(state.funding, time, state.oracle_price, skew, state.params); });
+    std::optional<core::Dec> mark;
+    if (state.oracle_price)
+        mark = computed([&] {
+            return core::compute_marginal_price(*state.oracle_price, skew, state.params, core::Rounding::Floor);
+        });
     w.begin_object();
     w.key("pair").plain_string(state.pair.view());
     w.key("status").plain_string(core::pair_status_name(state.status));
     w.key("oracle_price").decimal(state.oracle_price);
-    w.key("mark_price").decimal(state.marginal_price);
-    w.key("skew").decimal(state.skew);
+    w.key("mark_price").decimal(mark);
+    w.key("skew").decimal(skew);
     w.key("long_oi").decimal(state.long_oi);
     w.key("short_oi").decimal(state.short_oi);
-    w.key("funding_rate").decimal(state.funding_rate);
-    w.key("cumulative_funding_per_unit").decimal(state.cumulative_funding_per_unit);
+    w.key("funding_rate").decimal(funding ? std::optional(funding->rate) : std::nullopt);
+    w.key("cumulative_funding_per_unit").decimal(funding ? std::optional(funding->cumulative_per_unit) : std::nullopt);
     // What the pool would fill now, each side: a market order's execution
     // price for a few sizes (the spec's formula, rounded against the trader).
     w.key("quotes").begin_array();
@@ -162,12 +185,9 @@ void write_ticker(JsonWriter& w, const MarketState& state) {
             w.begin_object();
             w.key("size").decimal(size);
             std::optional<core::Dec> price;
-            if (state.oracle_price) {
-                try {
-                    price = core::compute_exec_price(*state.oracle_price, state.skew, size, state.params);
-                } catch (const core::ArithmeticOverflow&) {
-                }
-            }
+            if (state.oracle_price)
+                price =
+                    computed([&] { return core::compute_exec_price(*state.oracle_price, skew, size, state.params); });
             w.key("exec_price").decimal(price);
             w.end_object();
         }

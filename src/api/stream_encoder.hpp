@@ -30,7 +30,9 @@ void channel_messages(const sequencer::StreamRecord& record, std::vector<Channel
 // The pool's quote ladder: the execution price for these sizes each side.
 inline constexpr std::array<long, 3> kLadderSizes{1, 10, 100};
 
-// A ticker's data: the market's state and the pool's quote ladder.
-void write_ticker(JsonWriter& w, const sequencer::MarketState& state);
+// A ticker's data at `time`: the market's state, its mark price and funding
+// then, and the pool's quote ladder. Figures that cannot be computed are
+// null, as in the REST reads.
+void write_ticker(JsonWriter& w, const sequencer::MarketState& state, core::TimeMs time);
 
 }  // namespace ballast::api

@@ -156,7 +156,7 @@ void WsHub::flush_tickers() {
         ticker.dirty = false;
         std::string data;
         JsonWriter w(data);
-        write_ticker(w, ticker.state);
+        write_ticker(w, ticker.state, ticker.time);
         deliver({"market." + pair + ".ticker", ticker.seq, message_tail(ticker.seq, ticker.time, "ticker", data)});
     }
 }

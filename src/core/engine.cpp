@@ -116,15 +116,7 @@ void Engine::Settlement::transfer(i128 amount) {
 }
 
 FundingState Engine::funding_now(const PairState& pair) const {
-    // With funding off nothing accrues; last_time stays behind harmlessly,
-    // because set_pair accrues up to the clock before it can turn funding on.
-    if (!pair.params.max_abs_funding_rate.is_positive()) return pair.funding;
-    if (!pair.oracle_price) {
-        FundingState idle = pair.funding;
-        idle.last_time = now_;
-        return idle;
-    }
-    return accrue_funding(pair.funding, now_, pair.skew(), *pair.oracle_price, pair.params);
+    return funding_at(pair.funding, now_, pair.oracle_price, pair.skew(), pair.params);
 }
 
 Dec position_unrealized_pnl(const Position& p, Dec oracle) {

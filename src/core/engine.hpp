@@ -126,8 +126,7 @@ public:
     std::string_view pair_name(PairId id) const { return pairs_[id].name.view(); }
 
     UserView view_user(std::optional<UserId> id) const;
-    // Without its orders (bids, asks empty) when with_orders is false.
-    PairView view_pair(PairId id, bool with_orders = true) const;
+    PairView view_pair(PairId id) const;
     VaultView view_vault() const;
 
     // Margin and risk arithmetic at the current prices and clock, exposed for

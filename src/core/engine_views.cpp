@@ -87,7 +87,7 @@ UserView Engine::view_user(std::optional<UserId> id) const {
     return view;
 }
 
-PairView Engine::view_pair(PairId id, bool with_orders) const {
+PairView Engine::view_pair(PairId id) const {
     const PairState& pair = pairs_[id];
     PairView view;
     view.pair = id;
@@ -105,7 +105,6 @@ PairView Engine::view_pair(PairId id, bool with_orders) const {
         view.marginal_price = computed(
             [&] { return compute_marginal_price(*pair.oracle_price, view.skew, pair.params, Rounding::Floor); });
     view.oi_weighted_entry_price = pair.oi_weighted_entry_price;
-    if (!with_orders) return view;
     for (Slot s : book_.side_in_priority(id, Side::Bid)) view.bids.push_back(view_of(book_.at(s)));
     for (Slot s : book_.side_in_priority(id, Side::Ask)) view.asks.push_back(view_of(book_.at(s)));
     return view;

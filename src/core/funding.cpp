@@ -52,4 +52,15 @@ i128 funding_to_settle(Dec size, Dec cumulative_per_unit, Dec entry_funding_per_
                                   Rounding::Ceil);
 }
 
+FundingState funding_at(const FundingState& state, TimeMs now, const std::optional<Dec>& oracle_price, Dec skew,
+                        const PairParams& params) {
+    if (!params.max_abs_funding_rate.is_positive()) return state;
+    if (!oracle_price) {
+        FundingState idle = state;
+        idle.last_time = now;
+        return idle;
+    }
+    return accrue_funding(state, now, skew, *oracle_price, params);
+}
+
 }  // namespace ballast::core

@@ -25,6 +25,13 @@ struct FundingState {
 FundingState accrue_funding(const FundingState& state, TimeMs now, Dec skew, Dec oracle_price,
                             const PairParams& params);
 
+// The pair's funding at `now`: accrued while funding is on and the pair has a
+// price; with funding off nothing accrues (last_time stays behind
+// harmlessly, because set_pair accrues up to the clock before it can turn
+// funding on); without a price only the time moves.
+FundingState funding_at(const FundingState& state, TimeMs now, const std::optional<Dec>& oracle_price, Dec skew,
+                        const PairParams& params);
+
 // Funding a position owes (positive) or is owed (negative), size * (cumulative
 // - entry), rounded up: what is owed rounds up, what is due rounds down.
 Dec accrued_funding(Dec size, Dec cumulative_per_unit, Dec entry_funding_per_unit);

@@ -274,7 +274,7 @@ Response ExchangeState::read(const ReadRequest& request) const {
             const auto pair_id = engine_.find_pair(request.subject);
             if (!pair_id)
                 return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
-            api::write_ticker(w, market_state(engine_, *pair_id));
+            api::write_ticker(w, market_state(engine_, *pair_id), engine_.clock());
             break;
         }
         case ReadKind::Vault: api::encode_reply(engine_, engine_.view_vault(), out); break;

@@ -14,18 +14,15 @@ bool is_read(const core::CommandBody& command) {
 }  // namespace
 
 MarketState market_state(const core::Engine& engine, core::PairId id) {
-    const core::PairView view = engine.view_pair(id, /*with_orders=*/false);
+    const core::PairState& pair = engine.pair(id);
     MarketState state;
-    state.pair = core::Name::from(engine.pair_name(id));
-    state.status = view.status;
-    state.params = view.params;
-    state.oracle_price = view.oracle_price;
-    state.marginal_price = view.marginal_price;
-    state.funding_rate = view.funding_rate;
-    state.cumulative_funding_per_unit = view.cumulative_funding_per_unit;
-    state.long_oi = view.long_oi;
-    state.short_oi = view.short_oi;
-    state.skew = view.skew;
+    state.pair = pair.name;
+    state.status = pair.status;
+    state.params = pair.params;
+    state.oracle_price = pair.oracle_price;
+    state.long_oi = pair.long_oi;
+    state.short_oi = pair.short_oi;
+    state.funding = pair.funding;
     return state;
 }
 

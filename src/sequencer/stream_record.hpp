@@ -27,14 +27,16 @@ struct StreamEvent {
 };
 
 // A market after a command that moved it (an oracle update of its price, a
-// fill, a parameter or status change). Figures that cannot be computed are
-// unknown, as in the REST reads.
+// fill, a parameter or status change): the state itself, copied; what is
+// derived from it (mark price, funding now, quotes) is computed by whoever
+// encodes it, off the engine thread (api::write_ticker).
 struct MarketState {
     core::Name pair;
     core::PairStatus status = core::PairStatus::Active;
     core::PairParams params;
-    std::optional<core::Dec> oracle_price, marginal_price, funding_rate, cumulative_funding_per_unit;
-    core::Dec long_oi, short_oi, skew;
+    std::optional<core::Dec> oracle_price;
+    core::Dec long_oi, short_oi;
+    core::FundingState funding;  // as last settled; accrue it to the time shown
 };
 
 struct StreamRecord {
