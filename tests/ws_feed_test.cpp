@@ -290,11 +290,12 @@ TEST(WsFeed, ASubscriberThatJoinsMidStreamGetsEverythingAfterItsSnapshotOnceAndI
 
 TEST(WsFeed, AClientThatStopsReadingIsCutOffWithItsReasonAndOthersAreNot) {
     WsOptions options;
-    options.max_queued_bytes = 1 << 20;
+    options.max_queued_bytes = 256 << 10;
+    options.socket_send_buffer_bytes = 64 << 10;
     Exchange exchange(options);
     WsClient slow(exchange.port(), {}, /*receive_buffer=*/4'096);
     WsClient reader(exchange.port());
-    // Several megabytes for the slow one, more than any socket buffers hold.
+    // About 1.5 MB for the slow one: more than the socket buffers and the queue hold.
     for (const char* channel : {"market.BTC.trades", "trader.alice", "trader.bob"}) subscribe(slow, channel);
     subscribe(reader, "market.BTC.trades");
 
@@ -306,7 +307,7 @@ TEST(WsFeed, AClientThatStopsReadingIsCutOffWithItsReasonAndOthersAreNot) {
         numbers.set_value(std::move(n));
     });
     int trades = 0;
-    for (int k = 0; k < 20'000; ++k) {
+    for (int k = 0; k < 3'000; ++k) {
         exchange.market(k % 2 == 0 ? "alice" : "bob", k % 4 < 2 ? "0.25" : "-0.25");
         ++trades;
         // At most 20,000 a second, which the reader keeps up with.
@@ -405,6 +406,32 @@ TEST(WsFeed, LimitsOnSubscriptionsAndMessageSize) {
     client.send(std::string(2'000, ' '));
     EXPECT_FALSE(client.next());
     EXPECT_EQ(client.close_reason().code, websocket::close_code::too_big);
+}
+
+TEST(WsFeed, ConnectionsPerAddressAndOperationsAreLimited) {
+    WsOptions options;
+    options.max_connections_per_ip = 2;
+    options.ops_per_ip = {1, 3};  // three at once, then one a second
+    Exchange exchange(options);
+    auto first = std::make_unique<WsClient>(exchange.port());
+    WsClient second(exchange.port());
+    ASSERT_TRUE(first->connected() && second.connected());
+    WsClient third(exchange.port());
+    EXPECT_FALSE(third.connected()) << "a third connection from one address is refused (429)";
+
+    for (int k = 1; k <= 3; ++k) {
+        second.send(op("ping", {}, k));
+        EXPECT_EQ(text(*second.next(), "/type"), "pong");
+    }
+    second.send(op("ping", {}, 4));
+    const auto limited = second.next();
+    ASSERT_TRUE(limited);
+    EXPECT_EQ(text(*limited, "/code"), "rate_limited");
+    EXPECT_EQ(text(*limited, "/id"), "4");
+
+    // A closed connection frees its place.
+    first.reset();
+    EXPECT_TRUE(ballast::testing::eventually([&] { return WsClient(exchange.port()).connected(); }));
 }
 
 TEST(WsFeed, APostCarriesARestWriteAndIsAnsweredWithItsId) {

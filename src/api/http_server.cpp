@@ -86,6 +86,12 @@ private:
         if (websocket_ && beast::websocket::is_upgrade(request_)) {
             const std::string_view target = request_.target();
             if (target.substr(0, target.find('?')) == "/v1/ws") {
+                if (!websocket_->admit(client_)) {
+                    send(HttpReply{429, sequencer::error_body("too_many_connections",
+                                                              "too many WebSocket connections from this address")},
+                         false);
+                    return;
+                }
                 websocket_->upgrade(stream_.release_socket(), std::move(request_), client_, open_);
                 return;
             }

@@ -27,6 +27,7 @@ WsHub::WsHub(sequencer::EventBus& bus, sequencer::Sequencer& sequencer, Router& 
       options_(options),
       admin_token_(std::move(admin_token)),
       cursor_(bus.subscribe()),
+      ops_(options.ops_per_ip),
       sessions_(gauge(registry, "ballast_ws_sessions", "WebSocket connections open")),
       sent_(counter(registry, "ballast_ws_messages_sent_total", "WebSocket messages written to clients")),
       cut_off_(counter(registry, "ballast_ws_cut_off_total",
@@ -50,25 +51,22 @@ void WsHub::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+bool WsHub::admit(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    std::size_t& count = per_ip_[client];
+    if (count >= options_.max_connections_per_ip) {
+        if (count == 0) per_ip_.erase(client);
+        refused_.Increment();
+        return false;
+    }
+    ++count;  // released by the session's closed()
+    return true;
+}
+
 void WsHub::upgrade(boost::asio::ip::tcp::socket&& socket,
                     boost::beast::http::request<boost::beast::http::string_body>&& request, std::string client,
                     std::shared_ptr<std::atomic<std::size_t>> open_connections) {
-    sessions_.Increment();  // and Decrement() in closed(), whichever way the session ends
-    {
-        std::lock_guard lock(mutex_);
-        std::size_t& count = per_ip_[client];
-        if (count >= options_.max_connections_per_ip) {
-            refused_.Increment();
-            // Accept the upgrade only to say why, then close.
-            auto session = std::make_shared<WsSession>(std::move(socket), *this, client, false, open_connections);
-            open_.emplace(session.get(), session);
-            session->run(std::move(request));
-            session->cut("too many connections from this address (" + std::to_string(count) + ")");
-            ++count;  // released by the session's closed()
-            return;
-        }
-        ++count;
-    }
+    sessions_.Increment();  // and Decrement() in closed()
     const std::string_view authorization = request[boost::beast::http::field::authorization];
     const bool admin = !admin_token_.empty() && authorization == "Bearer " + admin_token_;
     auto session =

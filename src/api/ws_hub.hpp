@@ -26,6 +26,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "api/rate_limiter.hpp"
 #include "api/stream_encoder.hpp"
 #include "sequencer/event_bus.hpp"
 
@@ -39,11 +40,18 @@ class Router;
 class WsSession;
 
 struct WsOptions {
-    std::size_t max_subscriptions = 64;         // per connection
-    std::size_t max_queued_bytes = 4 << 20;     // per connection, waiting to be written; past it the connection is cut
+    std::size_t max_subscriptions = 64;      // per connection
+    std::size_t max_queued_bytes = 4 << 20;  // per connection, waiting to be written; past it the connection is cut
+    // The kernel's send buffer per connection (SO_SNDBUF; Linux doubles it):
+    // bounded, so a client that stops reading shows up in the queue above
+    // instead of in megabytes of kernel memory.
+    std::size_t socket_send_buffer_bytes = 256 << 10;
     std::size_t max_message_bytes = 64 * 1024;  // from the client (a signed order is far less)
     std::size_t max_connections_per_ip = 256;
     unsigned ticker_per_second = 10;  // per pair
+    // Operations (subscribe, unsubscribe, ping, post) per client IP address:
+    // a subscription reads a snapshot on the engine thread.
+    RateLimiter::Limit ops_per_ip{200, 400};
     std::chrono::seconds idle_timeout{60};
 };
 
@@ -59,7 +67,11 @@ public:
     // up to `grace` for the close frames to be written.
     void close_all(std::chrono::milliseconds grace);
 
-    // Takes over an upgraded connection (the HTTP server's, for GET /v1/ws).
+    // Whether `client` may open another connection; if so it counts until
+    // the session closes. The HTTP server answers 429 otherwise.
+    bool admit(const std::string& client);
+    // Takes over an upgraded connection (the HTTP server's, for GET /v1/ws),
+    // once admitted.
     void upgrade(boost::asio::ip::tcp::socket&& socket,
                  boost::beast::http::request<boost::beast::http::string_body>&& request, std::string client,
                  std::shared_ptr<std::atomic<std::size_t>> open_connections);
@@ -73,6 +85,7 @@ public:
     void closed(const WsSession* session, const std::string& client);
     void count_cut_off() { cut_off_.Increment(); }
     void count_sent(std::size_t messages) { sent_.Increment(static_cast<double>(messages)); }
+    bool allow_op(const std::string& client) { return ops_.allow(client); }
 
 private:
     struct Subscriber {
@@ -103,6 +116,7 @@ private:
     std::unordered_map<std::string, std::vector<Subscriber>> subscribers_;
     std::unordered_map<std::string, std::size_t> per_ip_;
 
+    RateLimiter ops_;
     std::unordered_map<std::string, Ticker> tickers_;  // fan-out thread only
     std::chrono::steady_clock::time_point last_ticker_flush_{};
 

@@ -61,6 +61,9 @@ WsSession::~WsSession() { open_->fetch_sub(1); }
 
 void WsSession::run(beast::http::request<beast::http::string_body>&& upgrade) {
     beast::get_lowest_layer(ws_).expires_never();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        net::socket_base::send_buffer_size(static_cast<int>(hub_.options().socket_send_buffer_bytes)), ignored);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = std::chrono::seconds(5);  // also bounds a close a client never answers
     timeout.idle_timeout = hub_.options().idle_timeout;
@@ -102,6 +105,8 @@ void WsSession::handle(std::string_view text) {
     ClientMessage message;
     ClientMessageError problem;
     if (!decode_client_message(text, message, problem)) return error(problem.id, problem.code, problem.message);
+    if (!hub_.allow_op(client_))
+        return error(message.id, "rate_limited", "too many operations from this address; slow down");
     switch (message.op) {
         case ClientMessage::Op::Ping: {
             std::string reply = reply_head("pong", message.id);

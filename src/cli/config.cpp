@@ -157,9 +157,10 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
                {"listen", "data_dir", "http_threads", "server", "websocket", "journal", "eip712", "settlement",
                 "tokens", "limits", "params", "markets", "demo"});
     check_keys(source, top["server"], "server", {"max_connections"});
-    check_keys(source, top["websocket"], "websocket",
-               {"max_subscriptions", "max_queued_bytes", "max_message_bytes", "max_connections_per_ip",
-                "ticker_per_second", "idle_timeout_seconds"});
+    check_keys(
+        source, top["websocket"], "websocket",
+        {"max_subscriptions", "max_queued_bytes", "max_message_bytes", "max_connections_per_ip", "ticker_per_second",
+         "idle_timeout_seconds", "ops_per_second", "ops_burst", "socket_send_buffer_bytes"});
     check_keys(source, top["journal"], "journal",
                {"fsync", "segment_mb", "reserve_mb", "snapshot_every_commands", "snapshot_every_seconds"});
     check_keys(source, top["eip712"], "eip712",
@@ -192,6 +193,14 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
         if (*n > 1'000) bad(source, "websocket.ticker_per_second", "must be at most 1000");
         c.websocket.ticker_per_second = static_cast<unsigned>(*n);
     }
+    if (auto n = r.integer(ws["socket_send_buffer_bytes"], "websocket.socket_send_buffer_bytes", 4'096)) {
+        if (*n > (1 << 30)) bad(source, "websocket.socket_send_buffer_bytes", "must be at most 1 GiB");
+        c.websocket.socket_send_buffer_bytes = static_cast<std::size_t>(*n);
+    }
+    if (auto n = r.integer(ws["ops_per_second"], "websocket.ops_per_second", 1))
+        c.websocket.ops_per_ip.per_second = static_cast<double>(*n);
+    if (auto n = r.integer(ws["ops_burst"], "websocket.ops_burst", 1))
+        c.websocket.ops_per_ip.burst = static_cast<double>(*n);
     if (auto n = r.integer(ws["idle_timeout_seconds"], "websocket.idle_timeout_seconds", 1))
         c.websocket.idle_timeout = std::chrono::seconds(*n);
 
