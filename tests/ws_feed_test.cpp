@@ -408,6 +408,36 @@ TEST(WsFeed, LimitsOnSubscriptionsAndMessageSize) {
     EXPECT_EQ(client.close_reason().code, websocket::close_code::too_big);
 }
 
+TEST(WsFeed, SubscribingAgainAtOnceGivesOneSnapshotAndNoGap) {
+    Exchange exchange;
+    WsClient client(exchange.port());
+    // Sent together: the first subscription's snapshot may come back after
+    // the second subscription was made; it must not be taken for its.
+    client.send(op("subscribe", "market.BTC.trades", 1));
+    client.send(op("unsubscribe", "market.BTC.trades", 2));
+    client.send(op("subscribe", "market.BTC.trades", 3));
+    // The first snapshot may come before the unsubscription or not at all.
+    std::vector<std::string> seen;
+    while (seen.size() < 4 || seen.back() != "snapshot") {
+        const auto m = client.next();
+        ASSERT_TRUE(m);
+        seen.push_back(text(*m, "/type"));
+        if (seen.back() == "snapshot") {
+            EXPECT_EQ(text(*m, "/n"), "0");
+        }
+    }
+    const std::vector<std::string> without_first = {"subscribed", "unsubscribed", "subscribed", "snapshot"};
+    const std::vector<std::string> with_first = {"subscribed", "snapshot", "unsubscribed", "subscribed", "snapshot"};
+    EXPECT_TRUE(seen == without_first || seen == with_first) << seen.size();
+    // Then the trade, numbered 1: no second snapshot for the second subscription.
+    const std::string seq = text(boost::json::parse(exchange.market("alice", "1")), "/seq");
+    const auto trade = client.next();
+    ASSERT_TRUE(trade);
+    EXPECT_EQ(text(*trade, "/type"), "trade");
+    EXPECT_EQ(text(*trade, "/n"), "1");
+    EXPECT_EQ(text(*trade, "/seq"), seq);
+}
+
 TEST(WsFeed, ConnectionsPerAddressAndOperationsAreLimited) {
     WsOptions options;
     options.max_connections_per_ip = 2;

@@ -128,7 +128,10 @@ void WsSession::subscribe(std::string_view name, std::string_view id) {
     if (subscriptions_.size() >= hub_.options().max_subscriptions)
         return error(id, "too_many_subscriptions",
                      "at most " + std::to_string(hub_.options().max_subscriptions) + " per connection");
-    subscriptions_.emplace(channel->name, Subscription{});
+    const std::uint64_t generation = ++generations_;
+    Subscription subscription;
+    subscription.generation = generation;
+    subscriptions_.emplace(channel->name, std::move(subscription));
     // Registered before the snapshot is read: every delta after it reaches us.
     hub_.subscribe(channel->name, shared_from_this());
     std::string ack = reply_head("subscribed", id);
@@ -137,9 +140,9 @@ void WsSession::subscribe(std::string_view name, std::string_view id) {
 
     auto request = std::make_unique<sequencer::Request>();
     request->what = snapshot_read(*channel);
-    request->reply = [self = shared_from_this(), name = channel->name](sequencer::Response&& response) {
-        net::post(self->ws_.get_executor(), [self, name, response = std::move(response)]() mutable {
-            self->on_snapshot(name, response.status, std::move(response.body), response.seq, response.time);
+    request->reply = [self = shared_from_this(), name = channel->name, generation](sequencer::Response&& response) {
+        net::post(self->ws_.get_executor(), [self, name, generation, response = std::move(response)]() mutable {
+            self->on_snapshot(name, generation, response.status, std::move(response.body), response.seq, response.time);
         });
     };
     if (!hub_.sequencer().submit(request)) {
@@ -180,10 +183,11 @@ void WsSession::post(const ClientMessage& message) {
     });
 }
 
-void WsSession::on_snapshot(const std::string& channel, std::uint16_t status, std::string body, std::uint64_t seq,
-                            core::TimeMs time) {
+void WsSession::on_snapshot(const std::string& channel, std::uint64_t generation, std::uint16_t status,
+                            std::string body, std::uint64_t seq, core::TimeMs time) {
     const auto it = subscriptions_.find(channel);
-    if (it == subscriptions_.end() || closing_) return;  // unsubscribed meanwhile
+    // Unsubscribed meanwhile, or subscribed again (that subscription's own snapshot follows).
+    if (it == subscriptions_.end() || it->second.generation != generation || closing_) return;
     Subscription& sub = it->second;
     if (status != 200) {
         hub_.unsubscribe(channel, this);

@@ -39,6 +39,9 @@ public:
 
 private:
     struct Subscription {
+        // Which subscription a snapshot reply belongs to: one that was
+        // unsubscribed and subscribed again waits for its own.
+        std::uint64_t generation = 0;
         bool snapshot_pending = true;
         std::uint64_t snapshot_seq = 0;
         std::uint64_t next_n = 0;
@@ -54,8 +57,8 @@ private:
     void subscribe(std::string_view name, std::string_view id);
     void unsubscribe(std::string_view name, std::string_view id);
     void post(const ClientMessage& message);
-    void on_snapshot(const std::string& channel, std::uint16_t status, std::string body, std::uint64_t seq,
-                     core::TimeMs time);
+    void on_snapshot(const std::string& channel, std::uint64_t generation, std::uint16_t status, std::string body,
+                     std::uint64_t seq, core::TimeMs time);
     void on_message(const std::string& channel, std::uint64_t seq, std::shared_ptr<const std::string> tail);
     void send_channel_message(const std::string& channel, Subscription& sub, const std::string& tail);
     void send(std::string message);
@@ -74,6 +77,7 @@ private:
     std::map<std::string, Subscription> subscriptions_;
     std::deque<std::string> queue_;
     std::size_t queued_bytes_ = 0;  // of queue_
+    std::uint64_t generations_ = 0;
     bool writing_ = false;
     bool closing_ = false;
     bool left_ = false;
