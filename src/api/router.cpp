@@ -176,9 +176,13 @@ Router::Router(GatewayConfig config, sequencer::Sequencer& sequencer, prometheus
 }
 
 bool Router::has_token(const HttpRequestView& request, const std::string& token) const {
+    return bearer_token_is(request.authorization, token);
+}
+
+bool bearer_token_is(std::string_view authorization, std::string_view token) {
     constexpr std::string_view kBearer = "Bearer ";
-    if (token.empty() || !request.authorization.starts_with(kBearer)) return false;
-    const std::string_view given = request.authorization.substr(kBearer.size());
+    if (token.empty() || !authorization.starts_with(kBearer)) return false;
+    const std::string_view given = authorization.substr(kBearer.size());
     // Compare in time independent of where the first difference is.
     if (given.size() != token.size()) return false;
     unsigned char diff = 0;

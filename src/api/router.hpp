@@ -96,4 +96,8 @@ private:
 
 HttpReply error_reply(unsigned status, std::string_view code, std::string_view message);
 
+// Whether an Authorization header is "Bearer <token>" (never for an empty
+// token), compared in time independent of where a difference is.
+bool bearer_token_is(std::string_view authorization, std::string_view token);
+
 }  // namespace ballast::api

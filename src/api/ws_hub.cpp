@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "api/router.hpp"
 #include "api/ws_session.hpp"
 
 namespace ballast::api {
@@ -67,8 +68,7 @@ void WsHub::upgrade(boost::asio::ip::tcp::socket&& socket,
                     boost::beast::http::request<boost::beast::http::string_body>&& request, std::string client,
                     std::shared_ptr<std::atomic<std::size_t>> open_connections) {
     sessions_.Increment();  // and Decrement() in closed()
-    const std::string_view authorization = request[boost::beast::http::field::authorization];
-    const bool admin = !admin_token_.empty() && authorization == "Bearer " + admin_token_;
+    const bool admin = bearer_token_is(request[boost::beast::http::field::authorization], admin_token_);
     auto session =
         std::make_shared<WsSession>(std::move(socket), *this, std::move(client), admin, std::move(open_connections));
     {
