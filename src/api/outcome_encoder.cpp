@@ -16,12 +16,12 @@ public:
     OutcomeWriter(const Names& names, std::string& out) : engine_(names), w_(out) {}
 
     void reply(const Reply& reply) {
-        std::visit([this](const auto& r) { fields(r); }, reply);
+        std::visit([this](const auto& r) { this->fields(r); }, reply);
     }
 
     void event(const Event& e) {
         w_.begin_object();
-        std::visit([this](const auto& x) { event_fields(x); }, e);
+        std::visit([this](const auto& x) { this->event_fields(x); }, e);
         w_.end_object();
     }
 
