@@ -143,27 +143,13 @@ void channel_messages(const StreamRecord& record, std::vector<ChannelMessage>& o
     admin_command_messages(record, out);
 }
 
-namespace {
-
-// f(), or nullopt if it overflows.
-template <class F>
-auto computed(F&& f) -> std::optional<decltype(f())> {
-    try {
-        return f();
-    } catch (const core::ArithmeticOverflow&) {
-        return std::nullopt;
-    }
-}
-
-}  // namespace
-
 void write_ticker(JsonWriter& w, const MarketState& state, core::TimeMs time) {
     const core::Dec skew = state.long_oi + state.short_oi;
     const auto funding =
-        computed([&] { return core::funding_at(state.funding, time, state.oracle_price, skew, state.params); });
+        core::computed([&] { return core::funding_at(state.funding, time, state.oracle_price, skew, state.params); });
     std::optional<core::Dec> mark;
     if (state.oracle_price)
-        mark = computed([&] {
+        mark = core::computed([&] {
             return core::compute_marginal_price(*state.oracle_price, skew, state.params, core::Rounding::Floor);
         });
     w.begin_object();
@@ -186,8 +172,8 @@ void write_ticker(JsonWriter& w, const MarketState& state, core::TimeMs time) {
             w.key("size").decimal(size);
             std::optional<core::Dec> price;
             if (state.oracle_price)
-                price =
-                    computed([&] { return core::compute_exec_price(*state.oracle_price, skew, size, state.params); });
+                price = core::computed(
+                    [&] { return core::compute_exec_price(*state.oracle_price, skew, size, state.params); });
             w.key("exec_price").decimal(price);
             w.end_object();
         }

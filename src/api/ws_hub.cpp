@@ -6,19 +6,12 @@
 
 #include "api/router.hpp"
 #include "api/ws_session.hpp"
+#include "sequencer/sequencer_metrics.hpp"
 
 namespace ballast::api {
 
-namespace {
-
-prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
-    return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
-prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
-    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-
-}  // namespace
+using sequencer::counter;
+using sequencer::gauge;
 
 WsHub::WsHub(sequencer::EventBus& bus, sequencer::Sequencer& sequencer, Router& router, WsOptions options,
              std::string admin_token, prometheus::Registry& registry)

@@ -17,6 +17,7 @@
 #include <compare>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,17 @@ public:
 };
 
 [[noreturn]] void throw_overflow();
+
+// A figure computed if it can be: an overflow makes it unknown (a null in a
+// read), not a failed read.
+template <typename F>
+auto computed(F&& f) -> std::optional<decltype(f())> {
+    try {
+        return f();
+    } catch (const ArithmeticOverflow&) {
+        return std::nullopt;
+    }
+}
 
 // Rounding of a signed result: Floor goes toward -infinity, Ceil toward
 // +infinity. Callers pick the one that favours the protocol.

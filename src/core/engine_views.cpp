@@ -20,20 +20,6 @@ OrderView view_of(const RestingOrder& order) {
 
 }  // namespace
 
-namespace {
-
-// A figure computed if it can be: an overflow makes it unknown, not the read.
-template <typename F>
-auto computed(F&& f) -> std::optional<decltype(f())> {
-    try {
-        return f();
-    } catch (const ArithmeticOverflow&) {
-        return std::nullopt;
-    }
-}
-
-}  // namespace
-
 UserView Engine::view_user(std::optional<UserId> id) const {
     UserView view;
     if (!id) return view;

@@ -2,14 +2,14 @@
 
 namespace ballast::sequencer {
 
-namespace {
-
 prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
     return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
 }
 prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
+
+namespace {
 prometheus::Histogram& histogram(prometheus::Registry& r, const std::string& name, const std::string& help,
                                  prometheus::Histogram::BucketBoundaries buckets) {
     return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, std::move(buckets));

@@ -10,6 +10,10 @@
 
 namespace ballast::sequencer {
 
+// One unlabelled counter or gauge, registered in `r`.
+prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help);
+prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help);
+
 struct SequencerMetrics {
     explicit SequencerMetrics(prometheus::Registry& registry);
 
