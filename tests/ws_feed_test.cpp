@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -487,6 +488,151 @@ TEST(WsFeed, APostCarriesARestWriteAndIsAnsweredWithItsId) {
     EXPECT_EQ(text(*margin, "/data/amount"), "5000");
 }
 
+// The level a book message shows at `price` on a side: "size/orders", or "" if absent.
+std::string level_at(const Json& message, std::string_view side, std::string_view price) {
+    for (const Json& level : message.at_pointer(std::string("/data/") + std::string(side)).as_array())
+        if (text(level, "/price") == price) return text(level, "/size") + "/" + text(level, "/orders");
+    return "";
+}
+
+TEST(WsFeed, TheBookShowsPriceLevelsAndEachChangeWithTheLevelsNewTotal) {
+    Exchange exchange;
+    WsClient client(exchange.port());
+    const Json empty = subscribe(client, "market.BTC.book");
+    EXPECT_TRUE(empty.at_pointer("/data/bids").as_array().empty());
+    EXPECT_TRUE(empty.at_pointer("/data/asks").as_array().empty());
+
+    // Bids below the oracle (100) and an ask above it all rest.
+    auto limit = [&](std::string_view who, std::string_view size, std::string_view price) {
+        const sequencer::Response r =
+            exchange.call(core::SubmitOrder{Name::from(who), Name::from("BTC"), testing::dec(size),
+                                            core::OrderKind::Limit, core::Dec::zero(), testing::dec(price), false});
+        EXPECT_EQ(r.status, 200) << r.body;
+        return text(boost::json::parse(r.body), "/result/order_id");
+    };
+    auto next_book = [&] {
+        const auto m = client.next_of("market.BTC.book");
+        EXPECT_TRUE(m && text(*m, "/type") == "book") << (m ? boost::json::serialize(*m) : "nothing");
+        return m.value_or(Json{});
+    };
+    const std::string alice_bid = limit("alice", "2", "95");
+    EXPECT_EQ(level_at(next_book(), "bids", "95"), "2/1");
+    limit("bob", "3", "95");
+    EXPECT_EQ(level_at(next_book(), "bids", "95"), "5/2");
+    limit("bob", "1.5", "94");
+    Json m = next_book();
+    EXPECT_EQ(level_at(m, "bids", "94"), "1.5/1");
+    EXPECT_EQ(level_at(m, "bids", "95"), "") << "only the levels that changed";
+    limit("alice", "-1", "110");
+    EXPECT_EQ(level_at(next_book(), "asks", "110"), "1/1");
+
+    exchange.must(core::CancelOrder{Name::from("alice"), Name::from("BTC"), std::stoull(alice_bid)});
+    EXPECT_EQ(level_at(next_book(), "bids", "95"), "3/1");
+
+    // At oracle 94.5 and no skew, buying 3 costs 94.5 × (1 + 1.5/1000) =
+    // 94.64175, within bob's 95 but not his 94 (buying 1.5 there would cost
+    // 94.5 × 1.00075 = 94.5708...; after the first fill the skew is 3 and the
+    // price higher still). The ask at 110 stays: selling 1 pays about 94.6.
+    exchange.oracle("94.5");
+    m = next_book();
+    EXPECT_EQ(level_at(m, "bids", "95"), "0/0") << "the level is gone";
+    EXPECT_EQ(level_at(m, "bids", "94"), "");
+
+    // A newcomer's snapshot is what the REST read shows, and what the first
+    // subscriber built from its messages.
+    WsClient late(exchange.port());
+    const Json snapshot = subscribe(late, "market.BTC.book");
+    EXPECT_EQ(snapshot.at("data"), boost::json::parse(exchange.read(sequencer::ReadKind::Book, "BTC")));
+    EXPECT_EQ(level_at(snapshot, "bids", "94"), "1.5/1");
+    EXPECT_EQ(level_at(snapshot, "asks", "110"), "1/1");
+    EXPECT_EQ(snapshot.at_pointer("/data/bids").as_array().size(), 1u);
+}
+
+// A book as a client keeps it: (side, price) -> "size/orders". A message
+// replaces the levels it lists; orders 0 removes one.
+using Book = std::map<std::pair<std::string, std::string>, std::string>;
+
+void apply_book(Book& book, const Json& message) {
+    for (const char* side : {"bids", "asks"})
+        for (const Json& level : message.at_pointer(std::string("/data/") + side).as_array()) {
+            const auto key = std::make_pair(std::string(side), text(level, "/price"));
+            if (text(level, "/orders") == "0")
+                book.erase(key);
+            else
+                book[key] = text(level, "/size") + "/" + text(level, "/orders");
+        }
+}
+
+// The books that subscribers joining at different moments build from their
+// messages, while four writers place, cancel and fill limit orders, equal
+// the book the REST read shows at the end.
+TEST(WsFeed, BooksRebuiltFromTheirMessagesUnderLoadEqualTheReadBook) {
+    Exchange exchange;
+    struct BookReader {
+        WsClient client;
+        Book book;
+        bool gaps = false;
+        std::thread thread;
+        explicit BookReader(unsigned short port) : client(port) {
+            apply_book(book, subscribe(client, "market.BTC.book"));
+            thread = std::thread([this] {
+                std::uint64_t n = 0;
+                while (auto m = client.next(std::chrono::milliseconds(1'000))) {
+                    if (text(*m, "/n") != std::to_string(++n)) gaps = true;
+                    apply_book(book, *m);
+                }
+            });
+        }
+    };
+    // One reader from the empty book on (every level it knows came in a
+    // delta), the others joining while the writers run.
+    std::vector<std::unique_ptr<BookReader>> readers;
+    readers.push_back(std::make_unique<BookReader>(exchange.port()));
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([&, w] {
+            const std::string who = w % 2 == 0 ? "alice" : "bob";
+            std::vector<std::string> mine;
+            for (int k = 0; !stop.load(); ++k) {
+                if (w == 3) {  // the oracle walks between 95 and 105, filling what it crosses
+                    exchange.oracle(std::to_string(95 + (k * 7) % 11));
+                } else if (k % 3 == 2 && !mine.empty()) {
+                    // Cancels one from the middle, so that old levels empty too.
+                    const std::size_t at = static_cast<std::size_t>(k) % mine.size();
+                    exchange.call(core::CancelOrder{Name::from(who), Name::from("BTC"), std::stoull(mine[at])});
+                    mine.erase(mine.begin() + static_cast<std::ptrdiff_t>(at));
+                } else {
+                    const bool buy = (k + w) % 2 == 0;
+                    const std::string price = std::to_string(buy ? 90 + k % 12 : 100 + k % 12);
+                    const std::string size = std::string(buy ? "" : "-") + (k % 4 == 0 ? "2.5" : "1");
+                    const sequencer::Response r = exchange.call(
+                        core::SubmitOrder{Name::from(who), Name::from("BTC"), testing::dec(size),
+                                          core::OrderKind::Limit, core::Dec::zero(), testing::dec(price), false});
+                    if (r.status == 200) mine.push_back(text(boost::json::parse(r.body), "/result/order_id"));
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        });
+    }
+    for (int k = 0; k < 5; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(120));
+        readers.push_back(std::make_unique<BookReader>(exchange.port()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop.store(true);
+    for (auto& t : writers) t.join();
+
+    Book expected;
+    apply_book(expected, Json{{"data", boost::json::parse(exchange.read(sequencer::ReadKind::Book, "BTC"))}});
+    ASSERT_GT(expected.size(), 3u) << "the writers must leave a book for this to test anything";
+    for (auto& reader : readers) {
+        reader->thread.join();
+        EXPECT_FALSE(reader->gaps);
+        EXPECT_EQ(reader->book, expected);
+    }
+}
+
 TEST(WsFeed, TheAsyncApiDocumentListsExactlyTheChannelsServed) {
     const boost::json::object channels = boost::json::parse(asyncapi_document()).at("channels").as_object();
     std::set<std::string> documented;
@@ -581,6 +727,11 @@ TEST(WsFeed, AfterKill9AReconnectingClientGetsTheRecoveredState) {
     EXPECT_EQ(text(snapshot, "/seq"), text(boost::json::parse(status->body()), "/seq"));
     EXPECT_EQ(snapshot.at_pointer("/data/open_orders").as_array().size(), 1u);
     EXPECT_EQ(text(snapshot, "/data/margin"), "5000");
+    const Json book = subscribe(client, "market.BTC.book");
+    const auto read_book = http.get("/v1/markets/BTC/book");
+    ASSERT_TRUE(read_book && read_book->result_int() == 200);
+    EXPECT_EQ(book.at("data"), boost::json::parse(read_book->body()));
+    EXPECT_EQ(level_at(book, "bids", "90"), "2/1");
 }
 
 }  // namespace

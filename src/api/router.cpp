@@ -18,19 +18,32 @@ using sequencer::ReadRequest;
 using sequencer::WriteRequest;
 
 // clang-format off: one route a line
-const std::array<RouteInfo, 24> kRoutes = {{
-    {"post", "/v1/orders"},           {"delete", "/v1/orders/{id}"},
-    {"delete", "/v1/orders"},         {"get", "/v1/orders"},
-    {"get", "/v1/positions"},         {"get", "/v1/account"},
-    {"post", "/v1/margin/withdraw"},  {"post", "/v1/vault/deposit"},
-    {"post", "/v1/vault/unlock"},     {"get", "/v1/vault"},
-    {"get", "/v1/markets"},           {"get", "/v1/markets/{pair}"},
-    {"post", "/v1/admin/markets"},    {"post", "/v1/admin/deposits"},
-    {"get", "/v1/admin/withdrawals"}, {"get", "/v1/admin/status"},
-    {"post", "/v1/oracle/prices"},    {"get", "/v1/info"},
-    {"get", "/v1/openapi.json"},      {"get", "/v1/health"},
-    {"get", "/v1/health/live"},       {"get", "/metrics"},
-    {"get", "/v1/asyncapi.json"},     {"get", "/v1/ws"},
+const std::array<RouteInfo, 25> kRoutes = {{
+    {"post", "/v1/orders"},
+    {"delete", "/v1/orders/{id}"},
+    {"delete", "/v1/orders"},
+    {"get", "/v1/orders"},
+    {"get", "/v1/positions"},
+    {"get", "/v1/account"},
+    {"post", "/v1/margin/withdraw"},
+    {"post", "/v1/vault/deposit"},
+    {"post", "/v1/vault/unlock"},
+    {"get", "/v1/vault"},
+    {"get", "/v1/markets"},
+    {"get", "/v1/markets/{pair}"},
+    {"post", "/v1/admin/markets"},
+    {"post", "/v1/admin/deposits"},
+    {"get", "/v1/admin/withdrawals"},
+    {"get", "/v1/admin/status"},
+    {"post", "/v1/oracle/prices"},
+    {"get", "/v1/info"},
+    {"get", "/v1/openapi.json"},
+    {"get", "/v1/health"},
+    {"get", "/v1/health/live"},
+    {"get", "/metrics"},
+    {"get", "/v1/asyncapi.json"},
+    {"get", "/v1/ws"},
+    {"get", "/v1/markets/{pair}/book"},
 }};
 // clang-format on
 
@@ -301,6 +314,15 @@ void Router::handle(const HttpRequestView& request, ReplyFn reply) {
         read(ReadRequest::of(ReadKind::Vault), counted);
     } else if (path == "/v1/markets" && get) {
         read(ReadRequest::of(ReadKind::Markets), counted);
+    } else if (path.size() > 17 && path.starts_with("/v1/markets/") && path.ends_with("/book") && get) {
+        const std::string_view pair = path.substr(12, path.size() - 12 - 5);
+        if (!core::Name::is_valid(pair)) {
+            counted(error_reply(404, "unknown_pair", "no such market"));
+            return;
+        }
+        ReadRequest read = ReadRequest::of(ReadKind::Book);
+        read.subject = core::Name::from(pair);
+        this->read(read, counted);
     } else if (path.starts_with("/v1/markets/") && get) {
         const std::string_view pair = path.substr(12);
         if (!core::Name::is_valid(pair)) {

@@ -62,7 +62,7 @@ struct RouteInfo {
     std::string_view method;  // lowercase, as in OpenAPI
     std::string_view path;
 };
-extern const std::array<RouteInfo, 24> kRoutes;
+extern const std::array<RouteInfo, 25> kRoutes;
 
 class Router {
 public:

@@ -182,4 +182,21 @@ void write_ticker(JsonWriter& w, const MarketState& state, core::TimeMs time) {
     w.end_object();
 }
 
+void write_book(JsonWriter& w, std::string_view pair, const core::BookView& book) {
+    w.begin_object();
+    w.key("pair").plain_string(pair);
+    for (const auto* side : {&book.bids, &book.asks}) {
+        w.key(side == &book.bids ? "bids" : "asks").begin_array();
+        for (const core::BookLevel& level : *side) {
+            w.begin_object();
+            w.key("price").decimal(level.price);
+            w.key("size").decimal(level.size);
+            w.key("orders").integer(level.orders);
+            w.end_object();
+        }
+        w.end_array();
+    }
+    w.end_object();
+}
+
 }  // namespace ballast::api

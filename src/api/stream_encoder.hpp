@@ -35,4 +35,9 @@ inline constexpr std::array<long, 3> kLadderSizes{1, 10, 100};
 // null, as in the REST reads.
 void write_ticker(JsonWriter& w, const sequencer::MarketState& state, core::TimeMs time);
 
+// {"pair":...,"bids":[{"price":...,"size":...,"orders":N},...],"asks":[...]}:
+// a whole book (a snapshot) or the levels that changed (a delta, where a
+// level with no orders left is gone).
+void write_book(JsonWriter& w, std::string_view pair, const core::BookView& book);
+
 }  // namespace ballast::api

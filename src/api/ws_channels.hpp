@@ -17,7 +17,7 @@
 
 namespace ballast::api {
 
-enum class ChannelKind : std::uint8_t { Ticker, Trades, Trader, AdminPair, AdminAll };
+enum class ChannelKind : std::uint8_t { Ticker, Trades, Book, Trader, AdminPair, AdminAll };
 
 struct ChannelSpec {
     ChannelKind kind;
@@ -28,12 +28,15 @@ struct ChannelSpec {
     std::string_view summary;
 };
 
-inline constexpr std::array<ChannelSpec, 5> kChannels{{
+inline constexpr std::array<ChannelSpec, 6> kChannels{{
     {ChannelKind::Ticker, "market.", ".ticker", "pair", false,
      "The market's state: oracle and mark price, skew, open interest per side, funding, and the pool's quote "
      "ladder; coalesced to at most server.ws_ticker_per_second per pair."},
     {ChannelKind::Trades, "market.", ".trades", "pair", false,
      "Every fill in the market: price, size, side, the trader, and whether it closed a liquidation or ADL."},
+    {ChannelKind::Book, "market.", ".book", "pair", false,
+     "The resting limit orders by price level (parked ones included): the whole book as the snapshot, then the "
+     "levels each command changed, with their new totals; a level with no orders is gone."},
     {ChannelKind::Trader, "trader.", "", "address", false,
      "One account's events: orders rested, filled, updated, canceled or unfilled with their reason, funding, "
      "liquidation and ADL, vault deposits and unlocks, margin deposits and withdrawals."},

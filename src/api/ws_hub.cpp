@@ -11,6 +11,10 @@
 namespace ballast::api {
 
 using sequencer::counter;
+
+namespace {
+constexpr const char* kBookUnreadable = "the book could not be read; subscribe again";
+}
 using sequencer::gauge;
 
 WsHub::WsHub(sequencer::EventBus& bus, sequencer::Sequencer& sequencer, Router& router, WsOptions options,
@@ -89,9 +93,28 @@ void WsHub::close_all(std::chrono::milliseconds grace) {
     }
 }
 
-void WsHub::subscribe(const std::string& channel, const std::shared_ptr<WsSession>& session) {
+bool WsHub::subscribe(const Channel& channel, const std::shared_ptr<WsSession>& session) {
+    if (channel.spec->kind == ChannelKind::Book) {
+        // The book read goes into the engine's queue before the session's
+        // snapshot read (see api/book_feed.hpp).
+        const core::Name pair = core::Name::from(channel.subject);
+        if (const auto ticket = books_.follow(pair)) {
+            auto request = std::make_unique<sequencer::Request>();
+            sequencer::ReadRequest read = sequencer::ReadRequest::of(sequencer::ReadKind::Book);
+            read.subject = pair;
+            request->what = read;
+            request->reply = [this, ticket = *ticket](sequencer::Response&& response) {
+                books_.synced(ticket, std::move(response));
+            };
+            if (!sequencer_.submit(request)) {
+                books_.failed(*ticket);
+                return false;
+            }
+        }
+    }
     std::lock_guard lock(mutex_);
-    subscribers_[channel].push_back({session, session.get()});
+    subscribers_[channel.name].push_back({session, session.get()});
+    return true;
 }
 
 void WsHub::unsubscribe(const std::string& channel, const WsSession* session) {
@@ -112,17 +135,21 @@ void WsHub::closed(const WsSession* session, const std::string& client) {
 void WsHub::fan_out_loop() {
     const auto ticker_every = std::chrono::milliseconds(1'000 / options_.ticker_per_second);
     std::vector<ChannelMessage> messages;
+    std::vector<std::string> broken;
     while (running_.load()) {
         const auto read = bus_.next(cursor_, std::chrono::milliseconds(10));
         if (read.status == sequencer::EventBus::Status::Lapped) {
             spdlog::error("websocket fan-out fell {} batches behind the event bus; every subscriber is cut off",
                           read.behind);
             cut_everyone("the feed fell behind; reconnect and subscribe again");
+            books_.reset();
         } else if (read.status == sequencer::EventBus::Status::Batch) {
             for (const sequencer::StreamRecord& record : read.batch->records) {
                 messages.clear();
+                broken.clear();
                 channel_messages(record, messages);
-                for (const ChannelMessage& message : messages) deliver(message);
+                books_.apply(record, messages, broken);
+                deliver_all(messages, broken);
                 for (const sequencer::MarketState& state : record.markets) {
                     Ticker& ticker = tickers_[std::string(state.pair.view())];
                     ticker.state = state;
@@ -132,6 +159,10 @@ void WsHub::fan_out_loop() {
                 }
             }
         }
+        messages.clear();
+        broken.clear();
+        books_.take_synced(messages, broken);
+        deliver_all(messages, broken);
         lag_.Set(static_cast<double>(bus_.published() - cursor_.next));
         const auto now = std::chrono::steady_clock::now();
         if (now - last_ticker_flush_ >= ticker_every) {
@@ -163,6 +194,23 @@ void WsHub::deliver(const ChannelMessage& message) {
             if (auto session = s.session.lock()) targets.push_back(std::move(session));
     }
     for (const auto& session : targets) session->deliver(message.channel, message.seq, message.tail);
+}
+
+void WsHub::deliver_all(const std::vector<ChannelMessage>& messages, const std::vector<std::string>& broken) {
+    for (const ChannelMessage& message : messages) deliver(message);
+    for (const std::string& channel : broken) cut_channel(channel, kBookUnreadable);
+}
+
+void WsHub::cut_channel(const std::string& channel, const std::string& reason) {
+    std::vector<std::shared_ptr<WsSession>> targets;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = subscribers_.find(channel);
+        if (it == subscribers_.end()) return;
+        for (const Subscriber& s : it->second)
+            if (auto session = s.session.lock()) targets.push_back(std::move(session));
+    }
+    for (const auto& session : targets) session->cut(reason);
 }
 
 void WsHub::cut_everyone(const std::string& reason) {

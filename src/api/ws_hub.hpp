@@ -26,8 +26,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "api/book_feed.hpp"
 #include "api/rate_limiter.hpp"
 #include "api/stream_encoder.hpp"
+#include "api/ws_channels.hpp"
 #include "sequencer/event_bus.hpp"
 
 namespace ballast::sequencer {
@@ -80,7 +82,8 @@ public:
     const WsOptions& options() const { return options_; }
     sequencer::Sequencer& sequencer() { return sequencer_; }
     Router& router() { return router_; }
-    void subscribe(const std::string& channel, const std::shared_ptr<WsSession>& session);
+    // False when the exchange is too busy to start following a market's book.
+    bool subscribe(const Channel& channel, const std::shared_ptr<WsSession>& session);
     void unsubscribe(const std::string& channel, const WsSession* session);
     void closed(const WsSession* session, const std::string& client);
     void count_cut_off() { cut_off_.Increment(); }
@@ -103,6 +106,9 @@ private:
     void deliver(const ChannelMessage& message);
     void flush_tickers();
     void cut_everyone(const std::string& reason);
+    void cut_channel(const std::string& channel, const std::string& reason);
+    // Delivers the messages, then cuts off the subscribers of each broken channel.
+    void deliver_all(const std::vector<ChannelMessage>& messages, const std::vector<std::string>& broken);
 
     sequencer::EventBus& bus_;
     sequencer::Sequencer& sequencer_;
@@ -118,6 +124,7 @@ private:
 
     RateLimiter ops_;
     std::unordered_map<std::string, Ticker> tickers_;  // fan-out thread only
+    BookFeed books_;
     std::chrono::steady_clock::time_point last_ticker_flush_{};
 
     prometheus::Gauge& sessions_;

@@ -40,6 +40,10 @@ sequencer::ReadRequest snapshot_read(const Channel& channel) {
             read.kind = ReadKind::Ticker;
             read.subject = core::Name::from(channel.subject);
             break;
+        case ChannelKind::Book:
+            read.kind = ReadKind::Book;
+            read.subject = core::Name::from(channel.subject);
+            break;
         case ChannelKind::Trader:
             read.kind = ReadKind::Account;
             read.subject = core::Name::from(channel.subject);
@@ -131,9 +135,10 @@ void WsSession::subscribe(std::string_view name, std::string_view id) {
     const std::uint64_t generation = ++generations_;
     Subscription subscription;
     subscription.generation = generation;
-    subscriptions_.emplace(channel->name, std::move(subscription));
     // Registered before the snapshot is read: every delta after it reaches us.
-    hub_.subscribe(channel->name, shared_from_this());
+    if (!hub_.subscribe(*channel, shared_from_this()))
+        return error(id, "overloaded", "the exchange is busy; subscribe again");
+    subscriptions_.emplace(channel->name, std::move(subscription));
     std::string ack = reply_head("subscribed", id);
     ack += R"(,"channel":")" + channel->name + "\"}";
     send(std::move(ack));

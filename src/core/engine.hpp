@@ -127,6 +127,7 @@ public:
 
     UserView view_user(std::optional<UserId> id) const;
     PairView view_pair(PairId id) const;
+    BookView view_book(PairId id) const;
     VaultView view_vault() const;
 
     // Margin and risk arithmetic at the current prices and clock, exposed for
@@ -192,6 +193,7 @@ private:
         i128 realized_pnl = 0;
         Amount fee, treasury_cut;
         Settlement money;
+        std::optional<Dec> resting_limit_price;  // see FillEvent
     };
 
     // A forced close of every position of one user (liquidation or ADL).

@@ -196,7 +196,8 @@ void Engine::cancel_resting(Slot slot, CancelReason reason) {
     const RestingOrder order = book_.at(slot);
     users_[order.user].reserved_margin -= order.reserved_margin;
     book_.erase(slot);
-    events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin, reason});
+    events_.push_back(OrderCanceledEvent{order.user, order.pair, order.id, order.size, order.reserved_margin, reason,
+                                         order.limit_price});
 }
 
 // execute_fill, planned: every number the fill changes, computed (and checked
@@ -325,7 +326,7 @@ void Engine::apply_fill(const FillPlan& plan) {
 
     if (plan.funding_paid != 0) events_.push_back(FundingSettledEvent{plan.user, plan.pair, plan.funding_paid});
     events_.push_back(FillEvent{plan.user, plan.pair, plan.order_id, plan.size, plan.price, plan.realized_pnl, plan.fee,
-                                plan.funding_paid});
+                                plan.funding_paid, plan.resting_limit_price});
     if (!plan.money.shortfall.is_zero())
         events_.push_back(VaultShortfallEvent{plan.user, plan.pair, plan.order_id, plan.money.shortfall});
     if (!plan.money.bad_debt.is_zero())
@@ -395,6 +396,7 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
             order.size.is_positive() ? exec_price <= order.limit_price : exec_price >= order.limit_price;
         if (!price_ok) return;  // too large at this skew: skip, keep scanning
         plan = plan_fill(&user, order.user, order.pair, order.id, fill_size, exec_price, /*settle=*/true);
+        plan.resting_limit_price = order.limit_price;
         // Margin was reserved at placement for the opening the order had then.
         // If its owner's position has changed so that it now opens more (a
         // closing order left behind by a close), the reservation does not
@@ -417,7 +419,8 @@ void Engine::try_fill_resting(Slot slot, Dec skew) {
     } else {
         RestingOrder& resting = book_.at(slot);
         resting.size = order.size - plan.size;
-        events_.push_back(OrderUpdatedEvent{order.user, order.pair, order.id, resting.size, resting.reserved_margin});
+        events_.push_back(OrderUpdatedEvent{order.user, order.pair, order.id, resting.size, resting.reserved_margin,
+                                            order.limit_price});
     }
 }
 

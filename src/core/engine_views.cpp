@@ -96,6 +96,22 @@ PairView Engine::view_pair(PairId id) const {
     return view;
 }
 
+BookView Engine::view_book(PairId id) const {
+    BookView view;
+    for (const Side side : {Side::Bid, Side::Ask}) {
+        std::vector<BookLevel>& levels = side == Side::Bid ? view.bids : view.asks;
+        for (Slot s : book_.side_in_priority(id, side)) {
+            const RestingOrder& order = book_.at(s);
+            if (levels.empty() || levels.back().price != order.limit_price)
+                levels.push_back({order.limit_price, Dec{}, 0});
+            BookLevel& level = levels.back();
+            if (level.size) level.size = computed([&] { return *level.size + order.size.abs(); });
+            ++level.orders;
+        }
+    }
+    return view;
+}
+
 VaultView Engine::view_vault() const {
     VaultView view;
     view.balance = vault_.balance;

@@ -2,6 +2,7 @@
 // besides a command's direct reply.
 #pragma once
 
+#include <optional>
 #include <variant>
 
 #include "core/types.hpp"
@@ -20,6 +21,9 @@ struct FillEvent {
     i128 realized_pnl;  // in base units, before any cap (see shortfall / bad debt)
     Amount fee;         // trading fee charged
     i128 funding;       // funding settled with this fill: positive paid by the trader
+    // The limit price of the resting order filled (its price level in the
+    // book); none for an order filled on arrival, a liquidation or an ADL.
+    std::optional<Dec> resting_limit_price;
 };
 
 // Accrued funding settled on a position (positive: paid by the trader).
@@ -47,6 +51,7 @@ struct OrderUpdatedEvent {
     OrderId order_id;
     Dec size;
     Amount reserved_margin;
+    Dec limit_price;
 };
 
 // Why a resting order left the book without filling.
@@ -64,6 +69,7 @@ struct OrderCanceledEvent {
     Dec size;
     Amount released_margin;
     CancelReason reason;
+    Dec limit_price;
 };
 
 enum class UnfilledReason : std::uint8_t { MaxOi, Price, ReduceOnly, MaxOpenOrders };

@@ -76,6 +76,20 @@ struct PairView {
     std::vector<OrderView> bids, asks;  // priority order
 };
 
+// Resting orders of one price level on one side, parked ones included.
+struct BookLevel {
+    Dec price;
+    // The sum of the orders' unfilled sizes, positive on both sides; unknown
+    // if it does not fit (each order fits, their sum need not).
+    std::optional<Dec> size;
+    std::uint32_t orders = 0;
+};
+
+// A pair's resting orders by price level, most competitive first.
+struct BookView {
+    std::vector<BookLevel> bids, asks;
+};
+
 struct VaultView {
     Amount balance, share_supply, treasury, pending_deposits;
     std::optional<Dec> unrealized_pnl, unrealized_funding;

@@ -277,6 +277,13 @@ Response ExchangeState::read(const ReadRequest& request) const {
             api::write_ticker(w, market_state(engine_, *pair_id), engine_.clock());
             break;
         }
+        case ReadKind::Book: {
+            const auto pair_id = engine_.find_pair(request.subject);
+            if (!pair_id)
+                return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+            api::write_book(w, request.subject.view(), engine_.view_book(*pair_id));
+            break;
+        }
         case ReadKind::Vault: api::encode_reply(engine_, engine_.view_vault(), out); break;
         case ReadKind::Withdrawals: {
             w.begin_object();

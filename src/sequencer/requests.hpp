@@ -39,6 +39,7 @@ struct WriteRequest {
 // Info: the limits the exchange itself applies (request lifetime, nonce
 // window, the engine's current global parameters), for GET /v1/info.
 // Ticker: a market's state without its orders (a WebSocket snapshot).
+// Book: a market's resting orders by price level.
 enum class ReadKind : std::uint8_t {
     Account,
     Orders,
@@ -46,6 +47,7 @@ enum class ReadKind : std::uint8_t {
     Markets,
     Market,
     Ticker,
+    Book,
     Vault,
     Withdrawals,
     Status,
