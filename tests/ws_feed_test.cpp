@@ -546,6 +546,20 @@ TEST(WsFeed, TheBookShowsPriceLevelsAndEachChangeWithTheLevelsNewTotal) {
     EXPECT_EQ(level_at(snapshot, "bids", "94"), "1.5/1");
     EXPECT_EQ(level_at(snapshot, "asks", "110"), "1/1");
     EXPECT_EQ(snapshot.at_pointer("/data/bids").as_array().size(), 1u);
+
+    // The book of a market that does not exist is an error, not a closed connection.
+    late.send(op("subscribe", "market.NOPE.book", 9));
+    const auto ack = late.next_of("market.NOPE.book");
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(text(*ack, "/type"), "subscribed");
+    const auto refused = late.next_of("market.NOPE.book");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(text(*refused, "/type"), "error");
+    EXPECT_EQ(text(*refused, "/status"), "404");
+    late.send(op("ping", {}, 10));
+    const auto pong = late.next();
+    ASSERT_TRUE(pong) << "the connection stays open";
+    EXPECT_EQ(text(*pong, "/type"), "pong");
 }
 
 // A book as a client keeps it: (side, price) -> "size/orders". A message

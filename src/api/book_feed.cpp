@@ -25,6 +25,11 @@ void BookFeed::failed(std::uint64_t ticket) {
     std::erase_if(markets_, [ticket](const auto& entry) { return entry.second.ticket == ticket; });
 }
 
+void BookFeed::unfollow(const core::Name& pair) {
+    std::lock_guard lock(mutex_);
+    markets_.erase(std::string(pair.view()));
+}
+
 void BookFeed::synced(std::uint64_t ticket, sequencer::Response&& response) {
     std::lock_guard lock(mutex_);
     arrived_.push_back({ticket, std::move(response)});
@@ -71,7 +76,8 @@ void BookFeed::move(const std::string& pair, Market& market, std::uint64_t seq, 
             into.push_back({core::Dec::from_raw(price), core::Dec{}, 0});
             side.erase(it);
         } else {
-            into.push_back({core::Dec::from_raw(price), it->second.size, static_cast<std::uint32_t>(it->second.orders)});
+            into.push_back(
+                {core::Dec::from_raw(price), it->second.size, static_cast<std::uint32_t>(it->second.orders)});
         }
     };
     for (auto it = touched_bids.rbegin(); it != touched_bids.rend(); ++it) report(market.bids, *it, delta.bids);
@@ -84,6 +90,11 @@ void BookFeed::move(const std::string& pair, Market& market, std::uint64_t seq, 
 }
 
 bool BookFeed::install(Market& market, const sequencer::Response& response) {
+    if (response.status == 404) {  // no such market at that seq: its book was empty
+        market.seq = response.seq;
+        market.ready = true;
+        return true;
+    }
     if (response.status != 200) return false;
     boost::system::error_code ec;
     const boost::json::value doc = boost::json::parse(response.body, ec);
@@ -100,8 +111,7 @@ bool BookFeed::install(Market& market, const sequencer::Response& response) {
             const boost::json::value* orders = level->if_contains("orders");
             core::Dec parsed_price, parsed_size;
             if (price == nullptr || !price->is_string() || size == nullptr || orders == nullptr ||
-                !orders->is_int64() ||
-                core::parse_dec(price->as_string(), parsed_price) != core::ParseError::None)
+                !orders->is_int64() || core::parse_dec(price->as_string(), parsed_price) != core::ParseError::None)
                 return false;
             Level& into = side[parsed_price.raw()];
             into.orders = orders->as_int64();

@@ -2,7 +2,7 @@
 // market's price levels, kept from the event stream, so that a delta can
 // carry a level's new total rather than a change the client must add up.
 //
-// A market is followed from its first book subscription on. Following
+// A market is followed while its book has subscribers. Following
 // starts with a read of the book through the sequencer (seq S), submitted
 // before the subscriber's own snapshot read (so S is at most the snapshot's
 // seq); the records the fan-out reads meanwhile are held, and once the read
@@ -30,6 +30,8 @@ public:
     // its reply to synced() (or, if it cannot be submitted, calls failed()).
     std::optional<std::uint64_t> follow(const core::Name& pair);
     void failed(std::uint64_t ticket);
+    // Any thread: the last subscriber left; the market's levels are dropped.
+    void unfollow(const core::Name& pair);
     // Any thread: the reply of a ticket's read. Taken in by the next apply().
     void synced(std::uint64_t ticket, sequencer::Response&& response);
 

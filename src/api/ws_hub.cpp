@@ -94,6 +94,7 @@ void WsHub::close_all(std::chrono::milliseconds grace) {
 }
 
 bool WsHub::subscribe(const Channel& channel, const std::shared_ptr<WsSession>& session) {
+    std::lock_guard lock(mutex_);
     if (channel.spec->kind == ChannelKind::Book) {
         // The book read goes into the engine's queue before the session's
         // snapshot read (see api/book_feed.hpp).
@@ -112,7 +113,6 @@ bool WsHub::subscribe(const Channel& channel, const std::shared_ptr<WsSession>& 
             }
         }
     }
-    std::lock_guard lock(mutex_);
     subscribers_[channel.name].push_back({session, session.get()});
     return true;
 }
@@ -122,7 +122,10 @@ void WsHub::unsubscribe(const std::string& channel, const WsSession* session) {
     const auto it = subscribers_.find(channel);
     if (it == subscribers_.end()) return;
     std::erase_if(it->second, [session](const Subscriber& s) { return s.id == session; });
-    if (it->second.empty()) subscribers_.erase(it);
+    if (!it->second.empty()) return;
+    subscribers_.erase(it);
+    if (const auto parsed = parse_channel(channel); parsed && parsed->spec->kind == ChannelKind::Book)
+        books_.unfollow(core::Name::from(parsed->subject));
 }
 
 void WsHub::closed(const WsSession* session, const std::string& client) {

@@ -179,6 +179,14 @@ Response ExchangeState::read(const ReadRequest& request) const {
     response.time = last_time_;
     std::string& out = response.body;
     api::JsonWriter w(out);
+    // Also at a sequence number: the market did not exist then.
+    const auto unknown_pair = [&] {
+        Response refused =
+            error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+        refused.seq = last_seq_;
+        refused.time = last_time_;
+        return refused;
+    };
     switch (request.kind) {
         case ReadKind::Account:
         case ReadKind::Positions:
@@ -243,8 +251,7 @@ Response ExchangeState::read(const ReadRequest& request) const {
         }
         case ReadKind::Market: {
             const auto pair_id = engine_.find_pair(request.subject);
-            if (!pair_id)
-                return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+            if (!pair_id) return unknown_pair();
             const core::PairView view = engine_.view_pair(*pair_id);
             w.begin_object();
             w.key("pair").plain_string(request.subject.view());
@@ -272,15 +279,13 @@ Response ExchangeState::read(const ReadRequest& request) const {
         }
         case ReadKind::Ticker: {
             const auto pair_id = engine_.find_pair(request.subject);
-            if (!pair_id)
-                return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+            if (!pair_id) return unknown_pair();
             api::write_ticker(w, market_state(engine_, *pair_id), engine_.clock());
             break;
         }
         case ReadKind::Book: {
             const auto pair_id = engine_.find_pair(request.subject);
-            if (!pair_id)
-                return error_response(404, "unknown_pair", "no market named " + std::string(request.subject.view()));
+            if (!pair_id) return unknown_pair();
             api::write_book(w, request.subject.view(), engine_.view_book(*pair_id));
             break;
         }
