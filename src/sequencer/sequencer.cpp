@@ -448,6 +448,10 @@ void Sequencer::writer_loop() {
                 unwritten.clear();
                 first = last = 0;
                 failing = false;
+                // Through the snapshot thread's mutex: it may have seen the
+                // old durable_seq_ and not be waiting yet, and would miss a
+                // bare notify (then its snapshot waited for the next batch).
+                { std::lock_guard lock(snapshot_mutex_); }
                 snapshot_cv_.notify_one();
             } catch (const std::exception& e) {
                 if (metrics_) metrics_->journal_write_failures.Increment();
@@ -535,7 +539,7 @@ void Sequencer::maybe_snapshot() {
     if (!due) return;
     {
         std::lock_guard lock(snapshot_mutex_);
-        if (pending_snapshot_) return;  // the previous one is still being written
+        if (pending_snapshot_) return;  // the previous copy still waits for the journal
     }
     // The engine pauses only for this copy; writing happens on the snapshot thread.
     PendingSnapshot snapshot{seq, state_.last_time(), {}};
@@ -560,7 +564,10 @@ void Sequencer::snapshot_loop() {
                 return snapshot_done_ || (pending_snapshot_ && durable_seq_.load() >= pending_snapshot_->seq);
             });
             if (!pending_snapshot_ || durable_seq_.load() < pending_snapshot_->seq) return;
+            // The slot is free again while this one is written: the engine
+            // may take its next copy meanwhile instead of skipping it.
             snapshot = std::move(*pending_snapshot_);
+            pending_snapshot_.reset();
         }
         try {
             const auto start = SteadyClock::now();
@@ -571,8 +578,6 @@ void Sequencer::snapshot_loop() {
         } catch (const std::exception& e) {
             spdlog::error("snapshot at seq {} failed: {}", snapshot.seq, e.what());
         }
-        std::lock_guard lock(snapshot_mutex_);
-        pending_snapshot_.reset();
     }
 }
 
