@@ -14,7 +14,7 @@ namespace {
 
 std::shared_ptr<const StreamBatch> batch_of(std::uint64_t first, std::uint64_t last) {
     auto batch = std::make_shared<StreamBatch>();
-    for (std::uint64_t seq = first; seq <= last; ++seq) batch->records.push_back(StreamRecord{seq, 0, {}, {}, {}});
+    for (std::uint64_t seq = first; seq <= last; ++seq) batch->records.push_back(StreamRecord{seq, 0, {}, {}, {}, {}});
     return batch;
 }
 

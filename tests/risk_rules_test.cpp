@@ -340,3 +340,63 @@ TEST(RiskMargin, UnrealizedLossesCountAgainstAvailableMarginProfitsDoNot) {
 }
 
 }  // namespace
+
+namespace {
+
+// Alice: margin 1000, long 100 at 100 (flat pricing, no fees). At price P her
+// equity is 1000 + 100 (P - 100) = 100 P - 9000 and her maintenance margin
+// 100 P 0.05 = 5 P. The alert (1.5 × maintenance, the default) is crossed
+// where 100 P - 9000 < 7.5 P, below P = 97.297...; liquidation where
+// 100 P - 9000 < 5 P, below P = 94.736...
+TEST(RiskLiquidationAlert, OncePerCrossingAndNotInTheLiquidationItself) {
+    Harness h;
+    set_pair(h, flat_pair());
+    h.oracle({{"BTC", "100"}}, 0);
+    h.fund_vault("lp", "100000");
+    h.deposit_margin("alice", "1000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());
+
+    h.oracle({{"BTC", "98"}}, 1);  // equity 800, 1.5 × 490 = 735: above
+    EXPECT_TRUE(events_of<LiquidationAlertEvent>(h.events()).empty());
+    h.oracle({{"BTC", "97"}}, 2);  // equity 700, 1.5 × 485 = 727.5: crossed
+    const LiquidationAlertEvent alert = the_one<LiquidationAlertEvent>(h.events());
+    EXPECT_EQ(alert.user, *h.engine.find_user(name("alice")));
+    EXPECT_EQ(alert.equity, dec("700"));
+    EXPECT_EQ(alert.maintenance_margin, amt("485"));
+    h.oracle({{"BTC", "96"}}, 3);  // equity 600, still below: no second alert
+    EXPECT_TRUE(events_of<LiquidationAlertEvent>(h.events()).empty());
+    h.oracle({{"BTC", "98"}}, 4);  // back above: nothing to say, but the crossing is reset
+    EXPECT_TRUE(events_of<LiquidationAlertEvent>(h.events()).empty());
+    h.oracle({{"BTC", "96"}}, 5);  // crossed again: equity 600, maintenance 480
+    EXPECT_EQ(the_one<LiquidationAlertEvent>(h.events()).maintenance_margin, amt("480"));
+    h.oracle({{"BTC", "94"}}, 6);  // equity 400 < 470: liquidated, and no alert with it
+    EXPECT_EQ(events_of<ForceCloseEvent>(h.events()).size(), 1u);
+    EXPECT_TRUE(events_of<LiquidationAlertEvent>(h.events()).empty());
+    EXPECT_FALSE(h.engine.user(*h.engine.find_user(name("alice"))).risk_alerted) << "she holds nothing";
+}
+
+TEST(RiskLiquidationAlert, TheRatioIsAParameterAndZeroTurnsAlertsOff) {
+    Harness h;
+    set_pair(h, flat_pair());
+    h.oracle({{"BTC", "100"}}, 0);
+    h.fund_vault("lp", "100000");
+    h.deposit_margin("alice", "1000");
+    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());
+    SetParams two;
+    two.liquidation_alert_ratio = dec("2");
+    Harness::expect_ok(h.run(two));
+    // At 98: equity 800 < 2 × 490 = 980.
+    h.oracle({{"BTC", "98"}}, 1);
+    EXPECT_EQ(the_one<LiquidationAlertEvent>(h.events()).equity, dec("800"));
+    SetParams below_one;
+    below_one.liquidation_alert_ratio = dec("0.5");
+    EXPECT_EQ(h.run(below_one).error, ErrorCode::InvalidInput) << "an alert below maintenance is no warning";
+    SetParams off;
+    off.liquidation_alert_ratio = dec("0");
+    Harness::expect_ok(h.run(off));
+    h.oracle({{"BTC", "100"}}, 2);
+    h.oracle({{"BTC", "96"}}, 3);
+    EXPECT_TRUE(events_of<LiquidationAlertEvent>(h.events()).empty());
+}
+
+}  // namespace

@@ -172,6 +172,24 @@ TEST(WsFeed, ATradeReachesTheMarketAndTheTraderWithItsNumbersAndSequence) {
     EXPECT_EQ(text(*fill, "/data/type"), "fill");
     EXPECT_EQ(text(*fill, "/data/price"), "100.5");
     EXPECT_EQ(text(*fill, "/data/size"), "10");
+
+    // Then her account as the fill left it: 10 contracts that cost
+    // 10 × 100.5 = 1005, worth 10 × 100 = 1000 at the oracle, so -5 unrealized
+    // and equity 10,000,000 - 5. This market was set up with neither fees
+    // nor a maintenance ratio: no maintenance margin, no liquidation price.
+    const auto account_update = client.next_of("trader.alice");
+    ASSERT_TRUE(account_update);
+    EXPECT_EQ(text(*account_update, "/n"), "2");
+    EXPECT_EQ(text(*account_update, "/seq"), seq);
+    EXPECT_EQ(text(*account_update, "/type"), "account");
+    EXPECT_EQ(text(*account_update, "/data/margin"), "10000000");
+    EXPECT_EQ(text(*account_update, "/data/equity"), "9999995");
+    EXPECT_EQ(text(*account_update, "/data/maintenance_margin"), "0");
+    EXPECT_EQ(text(*account_update, "/data/positions/BTC/size"), "10");
+    EXPECT_EQ(text(*account_update, "/data/positions/BTC/cost_basis"), "1005");
+    EXPECT_EQ(text(*account_update, "/data/positions/BTC/entry_price"), "100.5");
+    EXPECT_EQ(text(*account_update, "/data/positions/BTC/unrealized_pnl"), "-5");
+    EXPECT_EQ(text(*account_update, "/data/positions/BTC/liquidation_price"), "null");
 }
 
 TEST(WsFeed, TheTickerShowsTheMarketAfterAnOracleUpdateWithTheQuoteLadder) {

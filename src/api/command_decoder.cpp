@@ -96,7 +96,7 @@ core::CommandBody decode_body(std::string_view cmd, Fields& f) {
     }
     if (same(cmd, "set_params")) {
         f.allow_only({"vault_cooldown_ms", "max_open_orders", "default_shares_per_amount", "max_oracle_age_ms",
-                      "adl_trigger_ratio", "protocol_fee_share"});
+                      "adl_trigger_ratio", "protocol_fee_share", "liquidation_alert_ratio"});
         core::SetParams p;
         if (auto v = f.optional_count("vault_cooldown_ms", kMaxTime))
             p.vault_cooldown_ms = static_cast<core::TimeMs>(*v);
@@ -107,6 +107,7 @@ core::CommandBody decode_body(std::string_view cmd, Fields& f) {
             p.max_oracle_age_ms = static_cast<core::TimeMs>(*v);
         p.adl_trigger_ratio = f.optional_decimal("adl_trigger_ratio");
         p.protocol_fee_share = f.optional_decimal("protocol_fee_share");
+        p.liquidation_alert_ratio = f.optional_decimal("liquidation_alert_ratio");
         return p;
     }
     if (same(cmd, "set_pair_status")) {

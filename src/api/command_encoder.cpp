@@ -54,6 +54,7 @@ private:
         if (c.max_oracle_age_ms) w_.key("max_oracle_age_ms").integer(*c.max_oracle_age_ms);
         if (c.adl_trigger_ratio) w_.key("adl_trigger_ratio").decimal(*c.adl_trigger_ratio);
         if (c.protocol_fee_share) w_.key("protocol_fee_share").decimal(*c.protocol_fee_share);
+        if (c.liquidation_alert_ratio) w_.key("liquidation_alert_ratio").decimal(*c.liquidation_alert_ratio);
     }
     void fields(const SetPair& c) {
         name("pair", c.pair);

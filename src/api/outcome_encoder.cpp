@@ -240,6 +240,12 @@ private:
         pair_and_order(e.pair, e.order_id);
         w_.key("amount").amount(e.amount);
     }
+    void event_fields(const LiquidationAlertEvent& e) {
+        type("liquidation_alert");
+        user(e.user);
+        w_.key("equity").decimal(e.equity);
+        w_.key("maintenance_margin").amount(e.maintenance_margin);
+    }
     void event_fields(const BadDebtEvent& e) {
         type("bad_debt");
         user(e.user);
@@ -287,15 +293,19 @@ void write_positions(JsonWriter& w, const Engine& engine, std::span<const Positi
     w.begin_object();
     for (const PositionView& p : positions) {
         w.key(engine.pair_name(p.pair)).begin_object();
-        w.key("size").decimal(p.position.size);
-        w.key("cost_basis").amount(p.position.cost_basis);
-        w.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
-        w.key("unrealized_pnl").decimal(p.unrealized_pnl);
-        w.key("accrued_funding").decimal(p.accrued_funding);
-        w.key("liquidation_price").decimal(p.liquidation_price);
+        write_position_fields(w, p);
         w.end_object();
     }
     w.end_object();
+}
+
+void write_position_fields(JsonWriter& w, const PositionView& p) {
+    w.key("size").decimal(p.position.size);
+    w.key("cost_basis").amount(p.position.cost_basis);
+    w.key("entry_funding_per_unit").decimal(p.position.entry_funding_per_unit);
+    w.key("unrealized_pnl").decimal(p.unrealized_pnl);
+    w.key("accrued_funding").decimal(p.accrued_funding);
+    w.key("liquidation_price").decimal(p.liquidation_price);
 }
 
 void encode_reply(const Engine& engine, const Reply& reply, std::string& out) {
@@ -316,7 +326,10 @@ void encode_outcome(const Engine& engine, const Outcome& outcome, std::span<cons
     w.key("ok").boolean(true);
     writer.reply(outcome.reply);
     w.key("events").begin_array();
-    for (const Event& e : events) writer.event(e);
+    // A liquidation alert is a notice for the trader's feed, not something
+    // the command's sender did: replies (and the replay contract) leave it out.
+    for (const Event& e : events)
+        if (!std::holds_alternative<LiquidationAlertEvent>(e)) writer.event(e);
     w.end_array();
     w.end_object();
 }

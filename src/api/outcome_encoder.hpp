@@ -18,6 +18,8 @@ void encode_reply(const core::Engine& engine, const core::Reply& reply, std::str
 // One resting order; the positions of an account keyed by pair.
 void write_order_view(JsonWriter& w, const core::Engine& engine, const core::OrderView& order, bool with_user);
 void write_positions(JsonWriter& w, const core::Engine& engine, std::span<const core::PositionView> positions);
+// One position's fields, without the braces around them.
+void write_position_fields(JsonWriter& w, const core::PositionView& position);
 
 // One event as an object, with the names of the user and pair it concerns
 // already resolved (the event stream's events carry them).

@@ -104,6 +104,40 @@ void admin_command_messages(const StreamRecord& record, std::vector<ChannelMessa
     if (status) add(out, "admin." + std::string(status->pair.view()), record, type, data);
 }
 
+// An account after a command that changed its positions: margin, health
+// and every position it holds (none after a liquidation), so a client can
+// replace what it had.
+std::string account_data(const sequencer::AccountState& account) {
+    const core::UserView& v = account.view;
+    std::string data;
+    JsonWriter w(data);
+    w.begin_object();
+    w.key("margin").amount(v.margin);
+    w.key("reserved_margin").amount(v.reserved_margin);
+    w.key("used_margin").amount(v.used_margin);
+    w.key("available_margin").amount(v.available_margin);
+    w.key("equity").decimal(v.equity);
+    w.key("maintenance_margin").amount(v.maintenance_margin);
+    w.key("unrealized_pnl").decimal(v.unrealized_pnl);
+    w.key("accrued_funding").decimal(v.accrued_funding);
+    w.key("positions").begin_object();
+    for (std::size_t i = 0; i < v.positions.size(); ++i) {
+        const core::PositionView& p = v.positions[i];
+        w.key(account.position_pairs[i].view()).begin_object();
+        write_position_fields(w, p);
+        // What was paid per contract for what remains (cost basis / |size|):
+        // a figure to show, rounded down.
+        w.key("entry_price").decimal(core::computed([&] {
+            return core::div(core::Dec::from_amount(p.position.cost_basis), p.position.size.abs(),
+                             core::Rounding::Floor);
+        }));
+        w.end_object();
+    }
+    w.end_object();
+    w.end_object();
+    return data;
+}
+
 bool is_admin_event(const core::Event& e) {
     return std::holds_alternative<core::BadDebtEvent>(e) || std::holds_alternative<core::VaultShortfallEvent>(e) ||
            std::holds_alternative<core::ForceCloseEvent>(e);
@@ -139,6 +173,8 @@ void channel_messages(const StreamRecord& record, std::vector<ChannelMessage>& o
             if (!e.pair.view().empty()) add(out, "admin." + std::string(e.pair.view()), record, "event", event);
         }
     }
+    for (const sequencer::AccountState& account : record.accounts)
+        add(out, "trader." + std::string(account.user.view()), record, "account", account_data(account));
     command_messages(record, out);
     admin_command_messages(record, out);
 }

@@ -31,7 +31,7 @@ struct ChannelSpec {
 inline constexpr std::array<ChannelSpec, 6> kChannels{{
     {ChannelKind::Ticker, "market.", ".ticker", "pair", false,
      "The market's state: oracle and mark price, skew, open interest per side, funding, and the pool's quote "
-     "ladder; coalesced to at most server.ws_ticker_per_second per pair."},
+     "ladder; coalesced to at most websocket.ticker_per_second per pair."},
     {ChannelKind::Trades, "market.", ".trades", "pair", false,
      "Every fill in the market: price, size, side, the trader, and whether it closed a liquidation or ADL."},
     {ChannelKind::Book, "market.", ".book", "pair", false,
@@ -39,7 +39,8 @@ inline constexpr std::array<ChannelSpec, 6> kChannels{{
      "levels each command changed, with their new totals; a level with no orders is gone."},
     {ChannelKind::Trader, "trader.", "", "address", false,
      "One account's events: orders rested, filled, updated, canceled or unfilled with their reason, funding, "
-     "liquidation and ADL, vault deposits and unlocks, margin deposits and withdrawals."},
+     "liquidation and ADL, vault deposits and unlocks, margin deposits and withdrawals; its positions after each "
+     "change; a liquidation alert once per crossing of liquidation_alert_ratio × maintenance."},
     {ChannelKind::AdminPair, "admin.", "", "pair", true,
      "One market's parameter and status changes, bad debt, vault shortfalls, liquidations and ADL."},
     {ChannelKind::AdminAll, "admin.all", "", "", true, "The admin messages of every market and global parameters."},

@@ -172,7 +172,7 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
                 "idempotency_retention_seconds", "max_request_lifetime_seconds"});
     check_keys(source, top["params"], "params",
                {"vault_cooldown_ms", "max_open_orders", "max_oracle_age_ms", "default_shares_per_amount",
-                "adl_trigger_ratio", "protocol_fee_share"});
+                "adl_trigger_ratio", "protocol_fee_share", "liquidation_alert_ratio"});
     check_keys(source, top["demo"], "demo", {"enabled", "oracle_interval_ms", "random_walk_bps", "seed_vault"});
     ServeConfig c;
     if (auto listen = r.get<std::string>(cfg["listen"], "listen")) apply_listen(c, *listen);
@@ -276,6 +276,7 @@ ServeConfig parse_config(std::string_view text, std::string_view source) {
         r.amount(params["default_shares_per_amount"], "params.default_shares_per_amount");
     c.params.adl_trigger_ratio = r.decimal(params["adl_trigger_ratio"], "params.adl_trigger_ratio");
     c.params.protocol_fee_share = r.decimal(params["protocol_fee_share"], "params.protocol_fee_share");
+    c.params.liquidation_alert_ratio = r.decimal(params["liquidation_alert_ratio"], "params.liquidation_alert_ratio");
 
     if (const toml::array* markets = cfg["markets"].as_array()) {
         for (std::size_t i = 0; i < markets->size(); ++i) {

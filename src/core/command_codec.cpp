@@ -33,7 +33,7 @@ constexpr std::uint8_t kHasTime = 0x80;
 constexpr std::uint8_t kLimitFlag = 0x01;
 constexpr std::uint8_t kReduceOnlyFlag = 0x02;
 
-constexpr int kSetParamsFields = 6;
+constexpr int kSetParamsFields = 7;
 
 // A pair name (2 bytes at least) and a price (1 byte at least).
 constexpr std::size_t kMinPriceBytes = 3;
@@ -57,7 +57,8 @@ constexpr std::uint8_t tag_of(const FundVault&) { return kFundVault; }
 void encode_body(ByteWriter& w, const SetParams& c) {
     const std::uint8_t mask = static_cast<std::uint8_t>(
         (c.vault_cooldown_ms ? 1 : 0) | (c.max_open_orders ? 2 : 0) | (c.default_shares_per_amount ? 4 : 0) |
-        (c.max_oracle_age_ms ? 8 : 0) | (c.adl_trigger_ratio ? 16 : 0) | (c.protocol_fee_share ? 32 : 0));
+        (c.max_oracle_age_ms ? 8 : 0) | (c.adl_trigger_ratio ? 16 : 0) | (c.protocol_fee_share ? 32 : 0) |
+        (c.liquidation_alert_ratio ? 64 : 0));
     w.u8(mask);
     if (c.vault_cooldown_ms) w.var_signed(*c.vault_cooldown_ms);
     if (c.max_open_orders) w.var_unsigned(*c.max_open_orders);
@@ -65,6 +66,7 @@ void encode_body(ByteWriter& w, const SetParams& c) {
     if (c.max_oracle_age_ms) w.var_signed(*c.max_oracle_age_ms);
     if (c.adl_trigger_ratio) w.dec(*c.adl_trigger_ratio);
     if (c.protocol_fee_share) w.dec(*c.protocol_fee_share);
+    if (c.liquidation_alert_ratio) w.dec(*c.liquidation_alert_ratio);
 }
 
 void encode_body(ByteWriter& w, const SetPair& c) {
@@ -162,6 +164,7 @@ void decode_set_params(ByteReader& r, SetParams& c) {
     if (mask & 8) c.max_oracle_age_ms = r.var_i64();
     if (mask & 16) c.adl_trigger_ratio = r.dec();
     if (mask & 32) c.protocol_fee_share = r.dec();
+    if (mask & 64) c.liquidation_alert_ratio = r.dec();
 }
 
 void decode_oracle_update(ByteReader& r, CommandBody& body) {

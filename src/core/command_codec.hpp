@@ -9,11 +9,12 @@
 //   head    := tag (bits 0-4) | 0x80 when a time follows; bits 5-6 are zero
 //
 //   tag body
-//    1  SetParams        mask u8 (bit i: field i present, bits 6-7 zero), then
+//    1  SetParams        mask u8 (bit i: field i present, bit 7 zero), then
 //                        the present fields in declaration order:
 //                        vault_cooldown_ms vi, max_open_orders vu,
 //                        default_shares_per_amount amount, max_oracle_age_ms vi,
-//                        adl_trigger_ratio dec, protocol_fee_share dec
+//                        adl_trigger_ratio dec, protocol_fee_share dec,
+//                        liquidation_alert_ratio dec
 //    2  SetPair          pair, given vu (bit i: kPairFields[i] is set; bits 12+
 //                        zero), then the given fields' decs in table order
 //    3  OracleUpdate     count vu, then count x (pair, price dec)

@@ -20,6 +20,7 @@ struct SetParams {
     std::optional<TimeMs> max_oracle_age_ms{};
     std::optional<Dec> adl_trigger_ratio{};
     std::optional<Dec> protocol_fee_share{};
+    std::optional<Dec> liquidation_alert_ratio{};
 };
 
 // Creates the pair, or changes the parameters of an existing one. `given`

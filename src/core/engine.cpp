@@ -293,6 +293,9 @@ Engine::Result Engine::handle(const SetParams& cmd) {
         return Rejection{ErrorCode::InvalidInput, "adl_trigger_ratio must be in [0, 1]"};
     if (cmd.protocol_fee_share && (cmd.protocol_fee_share->is_negative() || *cmd.protocol_fee_share > Dec::one()))
         return Rejection{ErrorCode::InvalidInput, "protocol_fee_share must be in [0, 1]"};
+    if (cmd.liquidation_alert_ratio && !cmd.liquidation_alert_ratio->is_zero() &&
+        (*cmd.liquidation_alert_ratio < Dec::one() || *cmd.liquidation_alert_ratio > Dec::from_int(100)))
+        return Rejection{ErrorCode::InvalidInput, "liquidation_alert_ratio must be 0 (off) or in [1, 100]"};
     accept();
     if (cmd.vault_cooldown_ms) params_.vault_cooldown_ms = *cmd.vault_cooldown_ms;
     if (cmd.max_open_orders) params_.max_open_orders = *cmd.max_open_orders;
@@ -300,6 +303,7 @@ Engine::Result Engine::handle(const SetParams& cmd) {
     if (cmd.max_oracle_age_ms) params_.max_oracle_age_ms = *cmd.max_oracle_age_ms;
     if (cmd.adl_trigger_ratio) params_.adl_trigger_ratio = *cmd.adl_trigger_ratio;
     if (cmd.protocol_fee_share) params_.protocol_fee_share = *cmd.protocol_fee_share;
+    if (cmd.liquidation_alert_ratio) params_.liquidation_alert_ratio = *cmd.liquidation_alert_ratio;
     return Reply{};
 }
 

@@ -35,6 +35,9 @@ struct UserState {
     Amount vault_shares;
     std::vector<Unlock> unlocks;
     std::vector<PositionEntry> positions;  // sorted by pair id
+    // Below liquidation_alert_ratio × maintenance at the last valuation
+    // (alerted once per crossing); false while holding nothing.
+    bool risk_alerted = false;
 
     const Position* position(PairId pair) const;
 };
@@ -125,7 +128,10 @@ public:
     std::optional<PairId> find_pair(const Name& name) const;
     std::string_view pair_name(PairId id) const { return pairs_[id].name.view(); }
 
-    UserView view_user(std::optional<UserId> id) const;
+    // Positions: margin, health and positions only (no unlocks, pending
+    // deposits or orders), for the event stream's account updates.
+    enum class UserDetail : std::uint8_t { Full, Positions };
+    UserView view_user(std::optional<UserId> id, UserDetail detail = UserDetail::Full) const;
     PairView view_pair(PairId id) const;
     BookView view_book(PairId id) const;
     VaultView view_vault() const;
@@ -324,6 +330,14 @@ private:
         VaultMark mark;
         std::vector<LiquidationCandidate> liquidatable;  // fresh prices only, worst first
         std::optional<UserId> most_profitable;           // fresh prices only; ties by user id
+        // Accounts that crossed liquidation_alert_ratio × maintenance, either way.
+        struct AlertChange {
+            UserId user;
+            bool below;
+            Dec equity;
+            Amount maintenance_margin;
+        };
+        std::vector<AlertChange> alert_changes;
     };
     // Values every account holding a position at the current prices.
     AccountSweep sweep_accounts() const;

@@ -301,6 +301,7 @@ void Engine::apply_fill(const FillPlan& plan) {
             const std::uint32_t slot = entry->holder_slot;
             user.positions.erase(entry);
             remove_holder(plan.pair, slot);
+            if (user.positions.empty()) user.risk_alerted = false;
         }
     } else if (plan.was_held) {
         entry->position = plan.position;

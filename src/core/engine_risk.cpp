@@ -48,6 +48,7 @@ void Engine::apply_force_close(const ForceClosePlan& plan) {
     // Each close moves its pair; the money moves once, net, below.
     for (const FillPlan& close : plan.closes) apply_fill(close);
     UserState& user = users_[plan.user];
+    user.risk_alerted = false;  // holds nothing now
     user.margin = plan.money.margin;
     vault_.balance = plan.money.vault_balance;
     vault_.treasury = plan.money.treasury;
@@ -99,6 +100,10 @@ void Engine::sweep_account(UserId id, AccountSweep& sweep, Dec& best_profit) con
         if (net.is_positive()) sweep.mark.owed_to_winners += net;
         sweep.mark.positions += user.positions.size();
         if (!fresh) return;
+        const Dec alert_ratio = params_.liquidation_alert_ratio;
+        const bool alert = alert_ratio.is_positive() && !h.maintenance_margin.is_zero() &&
+                           h.equity < mul(alert_ratio, Dec::from_amount(h.maintenance_margin), Rounding::Ceil);
+        if (alert != user.risk_alerted) sweep.alert_changes.push_back({id, alert, h.equity, h.maintenance_margin});
         if (h.below_maintenance())
             sweep.liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
         // The most profitable goes first; ties by user id.
@@ -143,8 +148,7 @@ std::optional<VaultMark> Engine::settle_risk() {
     // below adl_trigger_ratio times what it owes winning traders, the most
     // profitable account is closed. Never on a stale price. Each round closes
     // one account, so the loop ends within the number of users.
-    if (!params_.adl_trigger_ratio.is_positive()) return sweep.mark;
-    for (std::size_t round = 0; round <= users_.size(); ++round) {
+    for (std::size_t round = 0; round <= users_.size() && params_.adl_trigger_ratio.is_positive(); ++round) {
         if (!sweep.mark.fresh || !sweep.most_profitable) break;
         try {
             const Dec equity = marked_equity(sweep.mark, vault_.balance, Rounding::Floor);
@@ -155,6 +159,12 @@ std::optional<VaultMark> Engine::settle_risk() {
             break;
         }
         sweep = sweep_accounts();
+    }
+    // Alerts from the last valuation: the accounts that remain.
+    for (const AccountSweep::AlertChange& change : sweep.alert_changes) {
+        users_[change.user].risk_alerted = change.below;
+        if (change.below)
+            events_.push_back(LiquidationAlertEvent{change.user, change.equity, change.maintenance_margin});
     }
     return sweep.mark;
 }

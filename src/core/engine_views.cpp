@@ -20,16 +20,18 @@ OrderView view_of(const RestingOrder& order) {
 
 }  // namespace
 
-UserView Engine::view_user(std::optional<UserId> id) const {
+UserView Engine::view_user(std::optional<UserId> id, UserDetail detail) const {
     UserView view;
     if (!id) return view;
     const UserState& user = users_[*id];
     view.margin = user.margin;
     view.reserved_margin = user.reserved_margin;
     view.vault_shares = user.vault_shares;
-    view.unlocks = user.unlocks;
-    for (const PendingDeposit& d : deposit_queue_) {
-        if (d.user == *id) view.pending_deposits.push_back(d);
+    if (detail == UserDetail::Full) {
+        view.unlocks = user.unlocks;
+        for (const PendingDeposit& d : deposit_queue_) {
+            if (d.user == *id) view.pending_deposits.push_back(d);
+        }
     }
     const std::optional<AccountHealth> h = computed([&] { return health(user); });
     if (h) {
@@ -67,8 +69,10 @@ UserView Engine::view_user(std::optional<UserId> id) const {
         }
         view.positions.push_back(pv);
     }
-    for (Slot slot = book_.first_of_user(*id); slot != kNoSlot; slot = book_.next_of_user(slot)) {
-        view.open_orders.push_back(view_of(book_.at(slot)));
+    if (detail == UserDetail::Full) {
+        for (Slot slot = book_.first_of_user(*id); slot != kNoSlot; slot = book_.next_of_user(slot)) {
+            view.open_orders.push_back(view_of(book_.at(slot)));
+        }
     }
     return view;
 }

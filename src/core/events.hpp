@@ -165,10 +165,19 @@ struct BadDebtEvent {
     Amount amount;
 };
 
+// A trader's equity fell below liquidation_alert_ratio × their maintenance
+// margin at an oracle update: once per crossing (again only after it rose
+// back above). A notice for the trader's feed; it changes nothing.
+struct LiquidationAlertEvent {
+    UserId user;
+    Dec equity;
+    Amount maintenance_margin;
+};
+
 using Event = std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
                            LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent, FundingSettledEvent,
                            ForceCloseEvent, LiquidityDepositedEvent, DepositRefundedEvent, UnlockPricedEvent,
-                           UnlockCanceledEvent, VaultFundedEvent>;
+                           UnlockCanceledEvent, VaultFundedEvent, LiquidationAlertEvent>;
 
 constexpr const char* refund_reason_name(RefundReason reason) {
     switch (reason) {

@@ -44,6 +44,7 @@ void write_user(ByteWriter& w, const UserState& u, const OrderBook& book, UserId
     w.amount(u.margin);
     w.amount(u.reserved_margin);
     w.amount(u.vault_shares);
+    w.boolean(u.risk_alerted);
     w.var_unsigned(u.unlocks.size());
     for (const Unlock& unlock : u.unlocks) {
         w.amount(unlock.shares);
@@ -97,6 +98,7 @@ void encode_engine(const Engine& engine, std::string& out) {
     w.var_signed(p.max_oracle_age_ms);
     w.dec(p.adl_trigger_ratio);
     w.dec(p.protocol_fee_share);
+    w.dec(p.liquidation_alert_ratio);
     w.amount(engine.vault().balance);
     w.amount(engine.vault().share_supply);
     w.amount(engine.vault().treasury);
@@ -165,6 +167,7 @@ private:
         p.max_oracle_age_ms = r_.var_i64();
         p.adl_trigger_ratio = r_.dec();
         p.protocol_fee_share = r_.dec();
+        p.liquidation_alert_ratio = r_.dec();
         e_.vault_.balance = r_.amount();
         e_.vault_.share_supply = r_.amount();
         e_.vault_.treasury = r_.amount();
@@ -230,6 +233,7 @@ private:
             u.margin = r_.amount();
             u.reserved_margin = r_.amount();
             u.vault_shares = r_.amount();
+            u.risk_alerted = r_.boolean();
             read_unlocks(u, id);
             read_positions(u, id);
             read_orders(u, id);

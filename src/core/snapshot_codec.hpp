@@ -6,13 +6,13 @@
 // holder slots, pairs with their risk and funding state and holders list in
 // its exact order (liquidation and ADL walk it), and the resting orders.
 //
-// Version 2. Integers little-endian in byte_codec.hpp's forms (vu, vi; a Dec
+// Version 3. Integers little-endian in byte_codec.hpp's forms (vu, vi; a Dec
 // is vi(raw), an Amount vu(units), a name a length byte and its characters):
 //
-//   magic "BENG" | version u8 (= 2)
+//   magic "BENG" | version u8 (= 3)
 //   clock vi | params: vault_cooldown_ms vi, max_open_orders vu,
 //     default_shares_per_amount amount, max_oracle_age_ms vi,
-//     adl_trigger_ratio dec, protocol_fee_share dec
+//     adl_trigger_ratio dec, protocol_fee_share dec, liquidation_alert_ratio dec
 //   vault: balance, share_supply, treasury amounts | next_order_id vu | next_lp_seq vu
 //   oracle_epoch vu | money_in amount | vault: pending_deposits amount,
 //     uncollectable dec, backs_positions u8
@@ -21,7 +21,7 @@
 //     oi_weighted_entry_price vi, funding rate dec, cumulative_per_unit dec,
 //     last_time vi, oi_weighted_entry_funding dec, holder count vu, holder user ids vu
 //   user count vu, per user (in id order): name, margin, reserved_margin,
-//     vault_shares amounts;
+//     vault_shares amounts, risk_alerted u8;
 //     unlock count vu, per unlock: shares, amount, priced u8, end_time vi, seq vu, epoch vu;
 //     position count vu, per position (pair order): pair vu, size dec,
 //       cost_basis amount, entry_funding_per_unit dec, holder_slot vu;
@@ -51,7 +51,7 @@
 
 namespace ballast::core {
 
-inline constexpr std::uint8_t kSnapshotCodecVersion = 2;
+inline constexpr std::uint8_t kSnapshotCodecVersion = 3;
 
 // Appends the engine's state: one pass over users, pairs and orders, no
 // allocation besides the growth of `out`. Call it between commands.

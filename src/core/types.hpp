@@ -25,6 +25,9 @@ struct GlobalParams {
     TimeMs max_oracle_age_ms = 0;  // older prices refuse submissions and liquidations
     Dec adl_trigger_ratio;         // auto-deleverage while equity < ratio * OI notional
     Dec protocol_fee_share;        // share of every fee kept by the treasury, in [0, 1]
+    // A trader is alerted (LiquidationAlertEvent) when their equity falls
+    // below this multiple of their maintenance margin; 0 turns alerts off.
+    Dec liquidation_alert_ratio = Dec::from_raw(Dec::kScale * 3 / 2);  // 1.5
 };
 
 // Parameters of one pair. The first four are the spec's; the rest are the

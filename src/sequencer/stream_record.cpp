@@ -35,6 +35,7 @@ std::optional<StreamRecord> make_stream_record(const core::Engine& engine, std::
     record.command = command;
 
     std::vector<core::PairId> moved;
+    std::vector<core::UserId> holders;  // whose positions changed
     const std::vector<core::Event>& events = engine.events();
     record.events.reserve(events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -47,7 +48,12 @@ std::optional<StreamRecord> make_stream_record(const core::Engine& engine, std::
                 if constexpr (requires { e.pair; }) {
                     if (e.pair != core::kNoPair) out.pair = core::Name::from(engine.pair_name(e.pair));
                 }
-                if constexpr (std::is_same_v<std::decay_t<decltype(e)>, core::FillEvent>) moved.push_back(e.pair);
+                using E = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<E, core::FillEvent>) moved.push_back(e.pair);
+                if constexpr (std::is_same_v<E, core::FillEvent> || std::is_same_v<E, core::FundingSettledEvent> ||
+                              std::is_same_v<E, core::ForceCloseEvent>) {
+                    if (e.user != core::kNoUser) holders.push_back(e.user);
+                }
             },
             events[i]);
     }
@@ -64,6 +70,16 @@ std::optional<StreamRecord> make_stream_record(const core::Engine& engine, std::
     moved.erase(std::unique(moved.begin(), moved.end()), moved.end());
     record.markets.reserve(moved.size());
     for (const core::PairId id : moved) record.markets.push_back(market_state(engine, id));
+    std::sort(holders.begin(), holders.end());
+    holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
+    record.accounts.reserve(holders.size());
+    for (const core::UserId id : holders) {
+        AccountState& account = record.accounts.emplace_back();
+        account.user = core::Name::from(engine.user_name(id));
+        account.view = engine.view_user(id, core::Engine::UserDetail::Positions);
+        for (const core::PositionView& p : account.view.positions)
+            account.position_pairs.push_back(core::Name::from(engine.pair_name(p.pair)));
+    }
     return record;
 }
 

@@ -39,12 +39,22 @@ struct MarketState {
     core::FundingState funding;  // as last settled; accrue it to the time shown
 };
 
+// An account whose positions a command changed (a fill, funding settled,
+// a liquidation or ADL), as it is after the command: margin, health and
+// positions, with the names of the positions' pairs in the same order.
+struct AccountState {
+    core::Name user;
+    core::UserView view;  // UserDetail::Positions
+    std::vector<core::Name> position_pairs;
+};
+
 struct StreamRecord {
     std::uint64_t seq = 0;
     core::TimeMs time = 0;
     core::CommandBody command;  // what was asked (accepted commands only are published)
     std::vector<StreamEvent> events;
-    std::vector<MarketState> markets;  // the markets it moved, in pair id order
+    std::vector<MarketState> markets;    // the markets it moved, in pair id order
+    std::vector<AccountState> accounts;  // the accounts whose positions it changed, in user id order
 };
 
 // The record of the command just applied to `engine` (its events() are the

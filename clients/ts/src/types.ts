@@ -358,4 +358,5 @@ export interface SetParams {
   max_oracle_age_ms?: number;
   adl_trigger_ratio?: Decimal;
   protocol_fee_share?: Decimal;
+  liquidation_alert_ratio?: Decimal;
 }
