@@ -18,9 +18,9 @@
 #include "../bench/replay_session.hpp"
 #include "api/command_encoder.hpp"
 #include "api/replay.hpp"
+#include "api/state_replayer.hpp"
 #include "command_generator.hpp"
 #include "sequencer/exchange_state.hpp"
-#include "sequencer/offline_replay.hpp"
 #include "temp_dir.hpp"
 
 namespace ballast {
@@ -78,7 +78,7 @@ InProcess replay_in_process(const std::vector<std::string>& lines) {
     InProcess result;
     for (const std::string& line : lines) replayer.process_line(line, result.output);
     // The whole state's hash, as `replay --state-hash` computes it.
-    sequencer::StateReplayer hasher;
+    api::StateReplayer hasher;
     std::string error;
     for (const std::string& line : lines) EXPECT_TRUE(hasher.process_line(line, error)) << error;
     result.state_hash = hasher.state().state_hash() + "\n";

@@ -11,7 +11,7 @@
 namespace ballast::api {
 
 // Lines that begin with this carry the service fields of the journal record
-// whose command follows (sequencer/offline_replay.hpp): `ballast journal dump`
+// whose command follows (api/state_replayer.hpp): `ballast journal dump`
 // writes them, `ballast replay --state-hash` reads them. They are not
 // commands.
 inline constexpr std::string_view kServiceFieldsLinePrefix = R"({"journal":)";

@@ -13,13 +13,13 @@
 
 #include "api/command_encoder.hpp"
 #include "api/replay.hpp"
+#include "api/state_replayer.hpp"
 #include "cli/config.hpp"
 #include "cli/demo_script.hpp"
 #include "cli/serve.hpp"
 #include "sequencer/exchange_state.hpp"
 #include "sequencer/journal.hpp"
 #include "sequencer/journal_record.hpp"
-#include "sequencer/offline_replay.hpp"
 
 namespace {
 
@@ -120,7 +120,7 @@ int replay(const char* path, bool state_hash_only, const char* config_file) {
     int status = 0;
     if (state_hash_only) {
         // The whole state, service layer included: what GET /v1/admin/status hashes.
-        ballast::sequencer::StateReplayer replayer(limits);
+        ballast::api::StateReplayer replayer(limits);
         std::string error;
         std::uint64_t line_number = 0;
         for_each_line(in, [&](std::string_view line) {
@@ -184,7 +184,7 @@ int journal_dump(const char* dir) {
             ballast::sequencer::scan_journal(path, /*repair=*/false, [&](std::uint64_t seq, std::string_view payload) {
                 if (!ballast::sequencer::decode_record(payload, record, error))
                     throw ballast::sequencer::JournalCorrupt("record " + std::to_string(seq) + ": " + error);
-                ballast::sequencer::append_service_fields_line(record, out);
+                ballast::api::append_service_fields_line(record, out);
                 ballast::api::encode_command_json(record.command, out);
                 if (out.size() > (1 << 16)) {
                     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -1,15 +1,15 @@
-#include "sequencer/offline_replay.hpp"
+#include "api/state_replayer.hpp"
 
 #include "api/json_writer.hpp"
 #include "api/replay.hpp"
 
-namespace ballast::sequencer {
+namespace ballast::api {
 
 namespace json = simdjson::dom;
 
-void append_service_fields_line(const JournalRecord& record, std::string& out) {
+void append_service_fields_line(const sequencer::JournalRecord& record, std::string& out) {
     if (!record.signed_by && record.idempotency_key.empty()) return;
-    api::JsonWriter w(out);
+    JsonWriter w(out);
     w.begin_object();
     w.key("journal").begin_object();
     if (const auto& s = record.signed_by) {
@@ -34,9 +34,9 @@ bool StateReplayer::read_service_fields(std::string_view line, std::string& erro
         error = "a service-fields line must be {\"journal\":{...}}";
         return false;
     }
-    JournalRecord next;
+    sequencer::JournalRecord next;
     bool signer = false, nonce = false, expiry = false, key = false, never = false;
-    SignedBy s;
+    sequencer::SignedBy s;
     for (const auto [name, value] : fields) {
         std::string_view text;
         std::uint64_t u = 0;
@@ -74,20 +74,20 @@ bool StateReplayer::read_service_fields(std::string_view line, std::string& erro
 
 bool StateReplayer::process_line(std::string_view line, std::string& error) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;
-    if (line.starts_with(api::kServiceFieldsLinePrefix)) {
+    if (line.starts_with(kServiceFieldsLinePrefix)) {
         if (has_fields_) {
             error = "two service-fields lines in a row";
             return false;
         }
         return read_service_fields(line, error);
     }
-    if (!has_fields_) record_ = JournalRecord{};
+    if (!has_fields_) record_ = sequencer::JournalRecord{};
     has_fields_ = false;
     if (!decoder_.decode(line, record_.command, error)) return true;  // an invalid command changes nothing
     record_.seq = state_.last_seq() + 1;
     record_.time = record_.command.time.value_or(state_.last_time());
-    state_.apply(record_, ReplyWanted::OnlyIfStored);
+    state_.apply(record_, sequencer::ReplyWanted::OnlyIfStored);
     return true;
 }
 
-}  // namespace ballast::sequencer
+}  // namespace ballast::api

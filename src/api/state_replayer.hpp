@@ -14,6 +14,9 @@
 // with key). `ballast replay` without --state-hash prints nothing for these
 // lines (api/replay.hpp). A command's sequence number is its position among
 // the commands; its time is its "time", or the previous one's.
+//
+// It reads JSON and drives the sequencer's state, so it sits above both
+// (api over sequencer), not inside the sequencer library.
 #pragma once
 
 #include <string>
@@ -22,17 +25,17 @@
 #include "api/command_decoder.hpp"
 #include "sequencer/exchange_state.hpp"
 
-namespace ballast::sequencer {
+namespace ballast::api {
 
 // Appends the service-fields line for `record` (with its newline), or nothing
 // when the record carries none.
-void append_service_fields_line(const JournalRecord& record, std::string& out);
+void append_service_fields_line(const sequencer::JournalRecord& record, std::string& out);
 
 class StateReplayer {
 public:
     // `limits` must be the server's: the Idempotency-Key retention decides
     // when stored replies expire, which is part of the state.
-    explicit StateReplayer(ExchangeLimits limits = {}) : state_(limits) {}
+    explicit StateReplayer(sequencer::ExchangeLimits limits = {}) : state_(limits) {}
 
     // One input line. Blank lines and commands that do not decode change
     // nothing (`ballast replay` reports the latter as invalid input); a
@@ -40,16 +43,16 @@ public:
     // false.
     bool process_line(std::string_view line, std::string& error);
 
-    const ExchangeState& state() const { return state_; }
+    const sequencer::ExchangeState& state() const { return state_; }
 
 private:
     bool read_service_fields(std::string_view line, std::string& error);
 
-    ExchangeState state_;
-    api::CommandDecoder decoder_;
-    api::json_fields::Document document_;
-    JournalRecord record_;  // service fields of the next command, then the command
+    sequencer::ExchangeState state_;
+    CommandDecoder decoder_;
+    json_fields::Document document_;
+    sequencer::JournalRecord record_;  // service fields of the next command, then the command
     bool has_fields_ = false;
 };
 
-}  // namespace ballast::sequencer
+}  // namespace ballast::api
