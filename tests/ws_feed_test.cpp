@@ -6,10 +6,12 @@
 // reason and nobody else notices.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <map>
@@ -595,40 +597,106 @@ void apply_book(Book& book, const Json& message) {
         }
 }
 
-// The books that subscribers joining at different moments build from their
-// messages, while four writers place, cancel and fill limit orders, equal
-// the book the REST read shows at the end.
-TEST(WsFeed, BooksRebuiltFromTheirMessagesUnderLoadEqualTheReadBook) {
-    Exchange exchange;
-    struct BookReader {
-        WsClient client;
-        Book book;
-        bool gaps = false;
-        std::thread thread;
-        explicit BookReader(unsigned short port) : client(port) {
-            apply_book(book, subscribe(client, "market.BTC.book"));
-            thread = std::thread([this] {
-                std::uint64_t n = 0;
-                while (auto m = client.next(std::chrono::milliseconds(1'000))) {
-                    if (text(*m, "/n") != std::to_string(++n)) gaps = true;
-                    apply_book(book, *m);
-                }
-            });
+// What a client rebuilds from one connection subscribed to a market's book
+// and trades and to two traders' channels, reading on its own thread until
+// nothing comes for a second.
+class FeedReader {
+public:
+    static constexpr std::array<const char*, 4> kChannels{"market.BTC.book", "market.BTC.trades", "trader.alice",
+                                                          "trader.bob"};
+
+    explicit FeedReader(unsigned short port) : client_(port) {
+        for (const char* channel : kChannels) client_.send(op("subscribe", channel, 1));
+        thread_ = std::thread([this] {
+            while (auto m = client_.next(std::chrono::milliseconds(1'000))) take(*m);
+        });
+    }
+    ~FeedReader() { join(); }
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
+
+    Book book;
+    std::map<std::string, std::string> accounts;  // trader -> margin and each position's state fields
+    std::vector<std::string> trades;              // "seq trader size price", after trades_from
+    std::uint64_t trades_from = 0;
+    bool gaps = false;
+    std::size_t messages = 0;
+
+    // The fields of an account a later read must show the same: margin, and
+    // per position its size, cost basis and funding entry (PnL moves with time).
+    static std::string account_state(const Json& data) {
+        std::string out = "margin " + text(data, "/margin");
+        for (const auto& [pair, p] : data.at("positions").as_object())
+            out += " | " + std::string(pair) + " " + text(p, "/size") + " " + text(p, "/cost_basis") + " " +
+                   text(p, "/entry_funding_per_unit");
+        return out;
+    }
+
+private:
+    void take(const Json& m) {
+        const auto& o = m.as_object();
+        if (!o.contains("n")) {  // acknowledgements; an error is a failure
+            if (text(m, "/type") == "error") gaps = true;
+            return;
         }
+        ++messages;
+        const std::string channel = text(m, "/channel");
+        if (std::stoull(text(m, "/n")) != next_n_[channel]++) gaps = true;
+        const std::string type = text(m, "/type");
+        if (channel == "market.BTC.book") {
+            apply_book(book, m);
+        } else if (channel == "market.BTC.trades") {
+            if (type == "snapshot")
+                trades_from = std::stoull(text(m, "/seq"));
+            else
+                trades.push_back(text(m, "/seq") + " " + text(m, "/data/trader") + " " + text(m, "/data/size") + " " +
+                                 text(m, "/data/price"));
+        } else if (type == "snapshot" || type == "account") {
+            accounts[channel.substr(7)] = account_state(m.at("data"));
+        }
+    }
+
+    WsClient client_;
+    std::map<std::string, std::uint64_t> next_n_;
+    std::thread thread_;
+};
+
+// The gap-free load test, scaled for CI by default: 4 writers
+// (limit orders placed and canceled, market orders, an oracle walking across
+// the resting prices so that they fill) while subscribers join at different
+// moments. At the end, what each rebuilt from its messages equals the reads:
+// the book, both traders' margin and positions; and each saw exactly the
+// trades after its snapshot that the first one saw. BALLAST_WS_LOAD_READERS
+// and BALLAST_WS_LOAD_MS scale it (the run: 50 readers, 20,000 ms).
+TEST(WsFeed, FeedsRebuiltFromTheirMessagesUnderLoadEqualTheReads) {
+    const auto env = [](const char* name, int fallback) {
+        const char* v = std::getenv(name);
+        return v ? std::max(1, std::atoi(v)) : fallback;
     };
-    // One reader from the empty book on (every level it knows came in a
-    // delta), the others joining while the writers run.
-    std::vector<std::unique_ptr<BookReader>> readers;
-    readers.push_back(std::make_unique<BookReader>(exchange.port()));
+    const int reader_count = env("BALLAST_WS_LOAD_READERS", 6);
+    const int run_ms = env("BALLAST_WS_LOAD_MS", 800);
+    WsOptions options;
+    options.max_connections_per_ip = static_cast<std::size_t>(reader_count) + 8;
+    options.ops_per_ip = {1'000'000, 1'000'000};
+    Exchange exchange(options);
+    // One reader from the start (every level and position it knows came in
+    // a message), the others joining while the writers run.
+    std::vector<std::unique_ptr<FeedReader>> readers;
+    readers.push_back(std::make_unique<FeedReader>(exchange.port()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::atomic<bool> stop{false};
+    std::atomic<int> commands{0};
     std::vector<std::thread> writers;
     for (int w = 0; w < 4; ++w) {
         writers.emplace_back([&, w] {
             const std::string who = w % 2 == 0 ? "alice" : "bob";
             std::vector<std::string> mine;
-            for (int k = 0; !stop.load(); ++k) {
+            for (int k = 0; !stop.load(); ++k, ++commands) {
                 if (w == 3) {  // the oracle walks between 95 and 105, filling what it crosses
                     exchange.oracle(std::to_string(95 + (k * 7) % 11));
+                } else if (w == 2 && k % 4 == 0) {
+                    exchange.market(who, k % 8 == 0 ? "0.5" : "-0.5");
                 } else if (k % 3 == 2 && !mine.empty()) {
                     // Cancels one from the middle, so that old levels empty too.
                     const std::size_t at = static_cast<std::size_t>(k) % mine.size();
@@ -647,22 +715,37 @@ TEST(WsFeed, BooksRebuiltFromTheirMessagesUnderLoadEqualTheReadBook) {
             }
         });
     }
-    for (int k = 0; k < 5; ++k) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(120));
-        readers.push_back(std::make_unique<BookReader>(exchange.port()));
+    for (int k = 1; k < reader_count; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(run_ms / reader_count));
+        readers.push_back(std::make_unique<FeedReader>(exchange.port()));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms / reader_count));
     stop.store(true);
     for (auto& t : writers) t.join();
 
-    Book expected;
-    apply_book(expected, Json{{"data", boost::json::parse(exchange.read(sequencer::ReadKind::Book, "BTC"))}});
-    ASSERT_GT(expected.size(), 3u) << "the writers must leave a book for this to test anything";
-    for (auto& reader : readers) {
-        reader->thread.join();
+    Book book;
+    apply_book(book, Json{{"data", boost::json::parse(exchange.read(sequencer::ReadKind::Book, "BTC"))}});
+    std::map<std::string, std::string> accounts;
+    for (const char* trader : {"alice", "bob"})
+        accounts[trader] =
+            FeedReader::account_state(boost::json::parse(exchange.read(sequencer::ReadKind::Account, trader)));
+    ASSERT_GT(book.size(), 3u) << "the writers must leave a book for this to test anything";
+    std::size_t messages = 0;
+    for (auto& reader : readers) reader->join();
+    const FeedReader& first = *readers.front();
+    ASSERT_GT(first.trades.size(), 20u) << "the writers must trade for this to test anything";
+    for (const auto& reader : readers) {
+        messages += reader->messages;
         EXPECT_FALSE(reader->gaps);
-        EXPECT_EQ(reader->book, expected);
+        EXPECT_EQ(reader->book, book);
+        EXPECT_EQ(reader->accounts, accounts);
+        std::vector<std::string> expected;
+        for (const std::string& trade : first.trades)
+            if (std::stoull(trade) > reader->trades_from) expected.push_back(trade);
+        EXPECT_EQ(reader->trades, expected) << "joined at seq " << reader->trades_from;
     }
+    std::printf("%d readers, %d ms: %d commands, %zu messages delivered\n", reader_count, run_ms, commands.load(),
+                messages);
 }
 
 TEST(WsFeed, TheAsyncApiDocumentListsExactlyTheChannelsServed) {
