@@ -237,6 +237,11 @@ public:
             out.emplace_back(core::SetPair{core::Name::from(kPairs[p]), pp});
             oracle.prices.push_back({core::Name::from(kPairs[p]), dec(kPrices[p])});
         }
+        // The vault takes the other side of every trade: without equity it
+        // refuses new exposure (issue 8, F7) and every order would be refused.
+        const core::Name lp = core::Name::from("bench-lp");
+        out.emplace_back(core::DepositMargin{lp, core::Amount(1'000'000'000'000'000)});
+        out.emplace_back(core::DepositLiquidity{lp, core::Amount(1'000'000'000'000'000), std::nullopt});
         out.emplace_back(oracle);
         return out;
     }

@@ -260,6 +260,26 @@ public:
         return b;
     }
 
+    // A vault deposit of `amount` base units by `lp` (POST /v1/vault/deposit).
+    std::string vault_deposit_body(Trader& lp, const std::string& amount, std::int64_t expiry) {
+        const std::uint64_t nonce = ++lp.nonce;
+        std::string signature = "0x" + std::string(130, '0');
+        if (sign_) {
+            api::TraderRequest request;
+            request.action = api::TraderAction::VaultDeposit;
+            request.trader = lp.address;
+            request.signed_by = {core::Name::from(lp.address_hex), nonce, expiry};
+            core::Amount units;
+            core::parse_amount(amount, units);
+            request.command = core::DepositLiquidity{request.signed_by.signer, units, std::nullopt};
+            signature = api::sign_digest(
+                api::typed_data_digest(domain_separator_, api::signed_message(request).struct_hash()), lp.key);
+        }
+        return R"({"trader":")" + lp.address_hex + R"(","amount":")" + amount + R"(","nonce":)" +
+               std::to_string(nonce) + R"(,"expiry":)" + std::to_string(expiry) + R"(,"signature":")" + signature +
+               R"("})";
+    }
+
 private:
     bool sign_;
     std::string buy_, sell_, slippage_;
@@ -643,6 +663,7 @@ int run(int argc, char** argv) {
         t.nonce = nonce_base;
     }
     OrderFactory factory(options, config.gateway.domain);
+    const std::string run_id = std::to_string(wall_ms());
 
     std::printf(
         "load_gen: http://%s, %u connections, %u client thread%s, %s, %.1f s measured after %.1f s warm-up, "
@@ -672,7 +693,6 @@ int run(int argc, char** argv) {
         if (o.stats.in_class(2) != 1) return 1;
 
         std::vector<std::string> deposits;
-        const std::string run_id = std::to_string(wall_ms());
         for (const Trader& t : traders) {
             deposits.push_back(http_request("POST", "/v1/admin/deposits", host, config.gateway.bridge_token,
                                             R"({"tx_id":"load_gen-)" + run_id + "-" + t.address_hex +
@@ -688,6 +708,26 @@ int run(int argc, char** argv) {
         print_status("deposits", d.stats);
         if (d.stats.in_class(2) != options.traders)
             std::fprintf(stderr, "load_gen: warning: not every deposit was credited; orders may be refused\n");
+
+        // The vault takes the other side of every trade and refuses new
+        // exposure without equity: an LP funds it (margin, then a vault
+        // deposit, priced at once while nobody holds a position).
+        Trader lp;
+        lp.key = api::keccak256("ballast load_gen liquidity provider");
+        lp.address = api::address_of_private_key(lp.key);
+        lp.address_hex = api::address_to_hex(lp.address);
+        lp.nonce = nonce_base;
+        const std::string vault_amount = "1000000000000000";
+        ListDriver margin({http_request("POST", "/v1/admin/deposits", host, config.gateway.bridge_token,
+                                        R"({"tx_id":"load_gen-)" + run_id + R"(-lp","trader":")" + lp.address_hex +
+                                            R"(","amount":")" + vault_amount + R"("})")});
+        const PhaseResult m = run_phase(endpoint, margin, 1, 1, Clock::now() + std::chrono::seconds(30), [](Conn&) {});
+        ListDriver vault({http_request("POST", "/v1/vault/deposit", host, "",
+                                       factory.vault_deposit_body(lp, vault_amount, wall_ms() + 60'000))});
+        const PhaseResult v = run_phase(endpoint, vault, 1, 1, Clock::now() + std::chrono::seconds(30), [](Conn&) {});
+        print_status("set-up, vault deposit", v.stats);
+        if (m.stats.in_class(2) != 1 || v.stats.in_class(2) != 1)
+            std::fprintf(stderr, "load_gen: warning: the vault was not funded; orders will be refused\n");
     }
 
     // Connection c trades for traders c, c + N, c + 2N, ...: each trader's
