@@ -172,7 +172,9 @@ TEST(VaultRules, MaturedUnlocksArePaidToMarginBeforeACommandWhileNobodyIsExposed
     EXPECT_EQ(unlock_reply(unlock).amount, std::optional(amt("100")));
     EXPECT_EQ(unlock_reply(unlock).end_time, 1100);
     ASSERT_TRUE(h.run(DepositMargin{name("x"), amt("1")}, 1099).ok());
-    EXPECT_TRUE(h.events().empty());
+    // Nothing is paid: the only event is the notice that x's account appeared.
+    ASSERT_EQ(h.events().size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<AccountCreatedEvent>(h.events()[0]));
     EXPECT_EQ(h.user("lp").unlocks.size(), 1u);
     // At 1100 it is paid, before the command's own effects, into the LP's margin.
     ASSERT_TRUE(h.run(DepositMargin{name("x"), amt("1")}, 1100).ok());

@@ -500,7 +500,10 @@ TEST(WsFeed, APostCarriesARestWriteAndIsAnsweredWithItsId) {
     EXPECT_EQ(text(*response, "/type"), "response");
     EXPECT_EQ(text(*response, "/id"), "dep-1");
     EXPECT_EQ(text(*response, "/status"), "200");
-    // The deposit reaches the trader's channel.
+    // The deposit reaches the trader's channel: the account appears, then its margin.
+    const auto created = client.next_of("trader." + trader);
+    ASSERT_TRUE(created);
+    EXPECT_EQ(text(*created, "/data/type"), "account_created");
     const auto margin = client.next_of("trader." + trader);
     ASSERT_TRUE(margin);
     EXPECT_EQ(text(*margin, "/type"), "margin");

@@ -246,6 +246,10 @@ private:
         w_.key("equity").decimal(e.equity);
         w_.key("maintenance_margin").amount(e.maintenance_margin);
     }
+    void event_fields(const AccountCreatedEvent& e) {
+        type("account_created");
+        user(e.user);
+    }
     void event_fields(const BadDebtEvent& e) {
         type("bad_debt");
         user(e.user);
@@ -326,10 +330,8 @@ void encode_outcome(const Engine& engine, const Outcome& outcome, std::span<cons
     w.key("ok").boolean(true);
     writer.reply(outcome.reply);
     w.key("events").begin_array();
-    // A liquidation alert is a notice for the trader's feed, not something
-    // the command's sender did: replies (and the replay contract) leave it out.
     for (const Event& e : events)
-        if (!std::holds_alternative<LiquidationAlertEvent>(e)) writer.event(e);
+        if (!is_notice(e)) writer.event(e);
     w.end_array();
     w.end_object();
 }

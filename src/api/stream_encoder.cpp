@@ -140,7 +140,7 @@ std::string account_data(const sequencer::AccountState& account) {
 
 bool is_admin_event(const core::Event& e) {
     return std::holds_alternative<core::BadDebtEvent>(e) || std::holds_alternative<core::VaultShortfallEvent>(e) ||
-           std::holds_alternative<core::ForceCloseEvent>(e);
+           std::holds_alternative<core::ForceCloseEvent>(e) || std::holds_alternative<core::AccountCreatedEvent>(e);
 }
 
 }  // namespace

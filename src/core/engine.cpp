@@ -92,6 +92,7 @@ UserId Engine::user_for_write(const Name& name, std::optional<UserId> known) {
     users_.back().name = name;
     user_index_.emplace(name, id);
     book_.ensure_user(id);
+    events_.push_back(AccountCreatedEvent{id});
     return id;
 }
 

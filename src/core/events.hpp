@@ -174,10 +174,23 @@ struct LiquidationAlertEvent {
     Amount maintenance_margin;
 };
 
+// An account appeared (its first deposit, or its first order). A notice
+// for the event stream, like the alert.
+struct AccountCreatedEvent {
+    UserId user;
+};
+
 using Event = std::variant<FillEvent, OrderRestedEvent, OrderUpdatedEvent, OrderCanceledEvent, UnfilledEvent,
                            LiquidityReleasedEvent, VaultShortfallEvent, BadDebtEvent, FundingSettledEvent,
                            ForceCloseEvent, LiquidityDepositedEvent, DepositRefundedEvent, UnlockPricedEvent,
-                           UnlockCanceledEvent, VaultFundedEvent, LiquidationAlertEvent>;
+                           UnlockCanceledEvent, VaultFundedEvent, LiquidationAlertEvent, AccountCreatedEvent>;
+
+// Notices tell the event stream's consumers what they could not see
+// otherwise; they are no result of the command that caused them, so
+// command replies (and the replay output) leave them out.
+inline bool is_notice(const Event& event) {
+    return std::holds_alternative<LiquidationAlertEvent>(event) || std::holds_alternative<AccountCreatedEvent>(event);
+}
 
 constexpr const char* refund_reason_name(RefundReason reason) {
     switch (reason) {
