@@ -100,9 +100,15 @@ void Engine::sweep_account(UserId id, AccountSweep& sweep, Dec& best_profit) con
         if (net.is_positive()) sweep.mark.owed_to_winners += net;
         sweep.mark.positions += user.positions.size();
         if (!fresh) return;
+        // The alert must never change the valuation: its product is computed
+        // apart (one too large for a Dec exceeds any equity, so it alerts).
         const Dec alert_ratio = params_.liquidation_alert_ratio;
-        const bool alert = alert_ratio.is_positive() && !h.maintenance_margin.is_zero() &&
-                           h.equity < mul(alert_ratio, Dec::from_amount(h.maintenance_margin), Rounding::Ceil);
+        bool alert = false;
+        if (alert_ratio.is_positive() && !h.maintenance_margin.is_zero()) {
+            const auto threshold =
+                computed([&] { return mul(alert_ratio, Dec::from_amount(h.maintenance_margin), Rounding::Ceil); });
+            alert = !threshold || h.equity < *threshold;
+        }
         if (alert != user.risk_alerted) sweep.alert_changes.push_back({id, alert, h.equity, h.maintenance_margin});
         if (h.below_maintenance())
             sweep.liquidatable.push_back({h.equity - Dec::from_amount(h.maintenance_margin), id});
