@@ -260,7 +260,10 @@ class Conn {
         assert.equal(m.type, 'snapshot', what);
       } else {
         assert.equal(m.n, last + 1, `a gap or repeat in n after ${last}: ${what}`);
-        assert.ok(m.seq > this.seq.get(m.channel), `seq did not advance past ${this.seq.get(m.channel)}: ${what}`);
+        // Strictly after the snapshot's seq; then never backwards (the
+        // messages of one command share its seq: an event, then the account).
+        if (last === 0) assert.ok(m.seq > this.seq.get(m.channel), `seq not after the snapshot's ${this.seq.get(m.channel)}: ${what}`);
+        else assert.ok(m.seq >= this.seq.get(m.channel), `seq went back from ${this.seq.get(m.channel)}: ${what}`);
         this.counts.set(m.channel, (this.counts.get(m.channel) ?? 0) + 1);
       }
       this.n.set(m.channel, m.n);
@@ -354,11 +357,15 @@ assert.equal(aliceSnapshot.data.margin, '0', `Alice has not deposited yet: ${JSO
 const bobSnapshot = await bob.subscribe(bobChannel, 'b');
 assert.equal(bobSnapshot.data.margin, '10000000', JSON.stringify(bobSnapshot));
 
-// Alice's deposit reaches her channel at the reply's seq.
+// Alice's deposit reaches her channel at the reply's seq: her account
+// appears, then its margin.
 const aliceDeposit = await ok('POST', '/v1/admin/deposits', {
   body: deposit('alice-1', ALICE, '20000000'),
   token: TOKENS.bridge,
 });
+const created = await feed.next(aliceChannel);
+assert.equal(created.data.type, 'account_created', JSON.stringify(created));
+assert.equal(created.seq, aliceDeposit.seq, JSON.stringify(created));
 const margin = await feed.next(aliceChannel);
 assert.equal(margin.type, 'margin', JSON.stringify(margin));
 assert.deepEqual(margin.data, { change: 'deposit', amount: '20000000' }, JSON.stringify(margin));
@@ -432,6 +439,12 @@ for (const [conn, channel, who] of [
     assert.equal(m.data.order_id, p.orderId, what);
     assert.equal(m.data.size, p.size, what);
     assert.equal(m.data.price, p.price, what);
+    // Then the account as the order left it, at the same seq.
+    do {
+      m = await conn.next(channel);
+      assert.equal(m.seq, p.seq, `the account after the fill at seq ${p.seq}: ${JSON.stringify(m)}`);
+    } while (m.type !== 'account');
+    assert.ok(PAIR in m.data.positions || p.size.startsWith('-'), `the account's positions: ${JSON.stringify(m)}`);
   }
 }
 
