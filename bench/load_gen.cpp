@@ -241,10 +241,7 @@ public:
             order.kind = core::OrderKind::Market;
             order.max_slippage = slippage_dec_;
             request.command = order;
-            // The server rebuilds exactly this message from the decoded body.
-            const api::Hash32 digest =
-                api::typed_data_digest(domain_separator_, api::signed_message(request).struct_hash());
-            signature = api::sign_digest(digest, t.key);
+            signature = sign(request, t.key);
         } else {
             signature = "0x" + std::string(130, '0');
         }
@@ -272,8 +269,7 @@ public:
             core::Amount units;
             core::parse_amount(amount, units);
             request.command = core::DepositLiquidity{request.signed_by.signer, units, std::nullopt};
-            signature = api::sign_digest(
-                api::typed_data_digest(domain_separator_, api::signed_message(request).struct_hash()), lp.key);
+            signature = sign(request, lp.key);
         }
         return R"({"trader":")" + lp.address_hex + R"(","amount":")" + amount + R"(","nonce":)" +
                std::to_string(nonce) + R"(,"expiry":)" + std::to_string(expiry) + R"(,"signature":")" + signature +
@@ -281,6 +277,12 @@ public:
     }
 
 private:
+    // The EIP-712 signature of the message the server rebuilds from the body.
+    std::string sign(const api::TraderRequest& request, const api::PrivateKey& key) const {
+        return api::sign_digest(api::typed_data_digest(domain_separator_, api::signed_message(request).struct_hash()),
+                                key);
+    }
+
     bool sign_;
     std::string buy_, sell_, slippage_;
     core::Dec buy_dec_, sell_dec_, slippage_dec_;

@@ -348,13 +348,17 @@ namespace {
 // 100 P 0.05 = 5 P. The alert (1.5 × maintenance, the default) is crossed
 // where 100 P - 9000 < 7.5 P, below P = 97.297...; liquidation where
 // 100 P - 9000 < 5 P, below P = 94.736...
-TEST(RiskLiquidationAlert, OncePerCrossingAndNotInTheLiquidationItself) {
-    Harness h;
+void alice_long_100_at_100(Harness& h) {
     set_pair(h, flat_pair());
     h.oracle({{"BTC", "100"}}, 0);
     h.fund_vault("lp", "100000");
     h.deposit_margin("alice", "1000");
     ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());
+}
+
+TEST(RiskLiquidationAlert, OncePerCrossingAndNotInTheLiquidationItself) {
+    Harness h;
+    ASSERT_NO_FATAL_FAILURE(alice_long_100_at_100(h));
 
     h.oracle({{"BTC", "98"}}, 1);  // equity 800, 1.5 × 490 = 735: above
     EXPECT_TRUE(events_of<LiquidationAlertEvent>(h.events()).empty());
@@ -377,11 +381,7 @@ TEST(RiskLiquidationAlert, OncePerCrossingAndNotInTheLiquidationItself) {
 
 TEST(RiskLiquidationAlert, TheRatioIsAParameterAndZeroTurnsAlertsOff) {
     Harness h;
-    set_pair(h, flat_pair());
-    h.oracle({{"BTC", "100"}}, 0);
-    h.fund_vault("lp", "100000");
-    h.deposit_margin("alice", "1000");
-    ASSERT_TRUE(h.submit_market("alice", "BTC", "100", "0", false, 0).ok());
+    ASSERT_NO_FATAL_FAILURE(alice_long_100_at_100(h));
     SetParams two;
     two.liquidation_alert_ratio = dec("2");
     Harness::expect_ok(h.run(two));

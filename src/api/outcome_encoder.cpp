@@ -64,15 +64,7 @@ private:
         w_.key("amount").amount(r.amount);
     }
     void fields(const UserView& v) {
-        w_.key("margin").amount(v.margin);
-        w_.key("reserved_margin").amount(v.reserved_margin);
-        w_.key("used_margin").amount(v.used_margin);
-        w_.key("available_margin").amount(v.available_margin);
-        w_.key("vault_shares").amount(v.vault_shares);
-        w_.key("equity").decimal(v.equity);
-        w_.key("maintenance_margin").amount(v.maintenance_margin);
-        w_.key("unrealized_pnl").decimal(v.unrealized_pnl);
-        w_.key("accrued_funding").decimal(v.accrued_funding);
+        write_account_figures(w_, v);
         w_.key("unlocks").begin_array();
         for (const Unlock& u : v.unlocks) {
             w_.begin_object();
@@ -301,6 +293,18 @@ void write_positions(JsonWriter& w, const Engine& engine, std::span<const Positi
         w.end_object();
     }
     w.end_object();
+}
+
+void write_account_figures(JsonWriter& w, const UserView& v) {
+    w.key("margin").amount(v.margin);
+    w.key("reserved_margin").amount(v.reserved_margin);
+    w.key("used_margin").amount(v.used_margin);
+    w.key("available_margin").amount(v.available_margin);
+    w.key("vault_shares").amount(v.vault_shares);
+    w.key("equity").decimal(v.equity);
+    w.key("maintenance_margin").amount(v.maintenance_margin);
+    w.key("unrealized_pnl").decimal(v.unrealized_pnl);
+    w.key("accrued_funding").decimal(v.accrued_funding);
 }
 
 void write_position_fields(JsonWriter& w, const PositionView& p) {

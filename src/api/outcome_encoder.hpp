@@ -18,6 +18,9 @@ void encode_reply(const core::Engine& engine, const core::Reply& reply, std::str
 // One resting order; the positions of an account keyed by pair.
 void write_order_view(JsonWriter& w, const core::Engine& engine, const core::OrderView& order, bool with_user);
 void write_positions(JsonWriter& w, const core::Engine& engine, std::span<const core::PositionView> positions);
+// An account's money and health fields (margin to accrued funding), without
+// braces: GET /v1/account and the trader channel's account message.
+void write_account_figures(JsonWriter& w, const core::UserView& view);
 // One position's fields, without the braces around them.
 void write_position_fields(JsonWriter& w, const core::PositionView& position);
 

@@ -104,22 +104,15 @@ void admin_command_messages(const StreamRecord& record, std::vector<ChannelMessa
     if (status) add(out, "admin." + std::string(status->pair.view()), record, type, data);
 }
 
-// An account after a command that changed its positions: margin, health
-// and every position it holds (none after a liquidation), so a client can
-// replace what it had.
+// An account after a command that changed its positions: its figures as
+// GET /v1/account shows them and every position it holds (none after a
+// liquidation), so a client can replace what it had.
 std::string account_data(const sequencer::AccountState& account) {
     const core::UserView& v = account.view;
     std::string data;
     JsonWriter w(data);
     w.begin_object();
-    w.key("margin").amount(v.margin);
-    w.key("reserved_margin").amount(v.reserved_margin);
-    w.key("used_margin").amount(v.used_margin);
-    w.key("available_margin").amount(v.available_margin);
-    w.key("equity").decimal(v.equity);
-    w.key("maintenance_margin").amount(v.maintenance_margin);
-    w.key("unrealized_pnl").decimal(v.unrealized_pnl);
-    w.key("accrued_funding").decimal(v.accrued_funding);
+    write_account_figures(w, v);
     w.key("positions").begin_object();
     for (std::size_t i = 0; i < v.positions.size(); ++i) {
         const core::PositionView& p = v.positions[i];
